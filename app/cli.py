@@ -1,0 +1,52 @@
+"""The `autograder` command: one subcommand per module in app/commands.
+
+Each command module exposes `add_arguments(parser)` and `run(args) -> int`, and is imported
+only when its subcommand runs, so `autograder grade` never pays for FastAPI or Celery.
+Exit status (see CONTRACT.md): 0 done, 1 fault of the system, 2 unusable arguments or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "grade": "grade files locally, in the sandbox, with the hidden tests",
+    "serve": "serve the HTTP API (with an embedded Redis and worker when no broker is set)",
+    "worker": "run a Celery worker that grades queued submissions",
+    "users": "create users and print their API tokens",
+    "submit": "upload mlp.py and gd.py to a server and (with --wait) print the result",
+}
+
+
+class UsageError(Exception):
+    """Unusable arguments or input files: exit 2 with a one-line reason."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        _command_module(name).add_arguments(sub)
+    return parser
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"app.commands.{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _command_module(args.command).run(args)
+    except UsageError as error:
+        print(f"autograder {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
