@@ -1,0 +1,119 @@
+"""The job's work directory on the host: created fresh, bounded in size, readable by the
+trusted side after the run, cleaned of anything but plain files and directories, removed.
+
+Preferred: a tmpfs of `workdir_mb` mounted on the host dir (the kernel refuses writes past
+it with ENOSPC, and its pages count against the job's memory cgroup). Where mounting is not
+allowed (a container without CAP_SYS_ADMIN), a plain directory whose size the runner polls,
+with RLIMIT_FSIZE bounding each file in between polls.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Mapping
+
+from grader.sandbox.errors import SandboxStartError
+
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MNT_DETACH = 2
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+INODES_PER_MB = 64
+"""Files the job may create per MB of work dir (256 MB: 16384 files). Bounds the tree the
+trusted side walks afterwards, and empty files, which take no blocks, cannot fill memory."""
+
+
+def _tmpfs_mount(path: Path, size_mb: int, uid: int, gid: int) -> bool:
+    options = (f"size={size_mb}m,nr_inodes={size_mb * INODES_PER_MB},"
+               f"mode=0700,uid={uid},gid={gid}")
+    # nosuid, nodev: nothing in /work can raise privileges or open a device.
+    # noexec: the job cannot run programs or load shared objects it wrote there.
+    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+    return _libc.mount(b"tmpfs", str(path).encode(), b"tmpfs", flags, options.encode()) == 0
+
+
+@dataclass
+class WorkDir:
+    """One job's directory: `path` is what bwrap binds at /work."""
+
+    root: Path
+    """The job's private host directory (root-owned, mode 0711: traversable by the
+    sandbox uid, not listable), holding work/ and the staging mount points."""
+    path: Path
+    """root/work: /work inside."""
+    size_mb: int
+    is_tmpfs: bool
+
+    @classmethod
+    def create(cls, base: Path, size_mb: int, uid: int, gid: int) -> "WorkDir":
+        base.mkdir(mode=0o711, parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="job-", dir=base))
+        os.chmod(root, 0o711)
+        path = root / "work"
+        path.mkdir(mode=0o700)
+        is_tmpfs = _tmpfs_mount(path, size_mb, uid, gid)
+        os.chown(path, uid, gid)
+        return cls(root=root, path=path, size_mb=size_mb, is_tmpfs=is_tmpfs)
+
+    def write_files(self, files: Mapping[str, bytes], uid: int, gid: int) -> None:
+        """Write the job's inputs; they stay root-owned (the job reads, cannot rewrite).
+        out/ is made for the job and owned by it."""
+        for name, data in files.items():
+            relative = PurePosixPath(name)
+            if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+                raise SandboxStartError(f"job file name {name!r} is not a plain relative path")
+            target = self.path.joinpath(*relative.parts)
+            target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            target.write_bytes(data)
+            target.chmod(0o644)
+        out = self.path / "out"
+        out.mkdir(mode=0o755, exist_ok=True)
+        os.chown(out, uid, gid)
+
+    def used_mb(self) -> float:
+        """MB written so far (for the plain-directory fallback, a walk of the tree)."""
+        if self.is_tmpfs:
+            info = os.statvfs(self.path)
+            return (info.f_blocks - info.f_bfree) * info.f_frsize / 2**20
+        total = 0
+        for folder, _, names in os.walk(self.path):
+            for name in names:
+                try:
+                    total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+                except OSError:
+                    pass
+        return total / 2**20
+
+    def is_full(self) -> bool:
+        """True when the job used (nearly) all its space: within 1 MB of workdir_mb."""
+        return self.used_mb() >= self.size_mb - 1
+
+    def scrub(self) -> None:
+        """Remove everything but regular files and directories, once the job is dead.
+
+        The trusted side reads out/ as root: a symlink planted there (results.jsonl ->
+        /work/main/hidden_tests/hw1.toml) would make it read a secret into the report, and
+        a FIFO would block it forever. After this, a path in the work dir is plain data."""
+        for folder, dirnames, names in os.walk(self.path):
+            for name in names + dirnames:
+                entry = os.path.join(folder, name)
+                mode = os.lstat(entry).st_mode
+                if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                    os.unlink(entry)
+            # os.walk does not descend into symlinked dirs (followlinks=False); they were
+            # listed in dirnames and unlinked above.
+
+    def remove(self) -> None:
+        if self.is_tmpfs:
+            # Lazy unmount: never fails because the trusted side still has a file open.
+            _libc.umount2(str(self.path).encode(), MNT_DETACH)
+        shutil.rmtree(self.root, ignore_errors=True)
