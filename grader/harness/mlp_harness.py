@@ -1,0 +1,148 @@
+"""Runs a student's mlp.py on the cases of /work/in/job.json, inside the sandbox.
+
+It only feeds inputs and records raw outputs (one JSON line and a few .npy files per case);
+it knows no expected value and judges nothing: the trusted side compares. Each case runs
+under its own timer, so one hanging case costs that case, not the whole grade.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves out the script's dir
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import common  # noqa: E402
+
+GRAD_NAMES = ("dJdW1", "dJdb1", "dJdW2", "dJdb2")
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+class CaseTimeout(BaseException):
+    """Raised by the per-case timer; a BaseException so `except Exception` cannot swallow it."""
+
+
+class CaseProblem(Exception):
+    """The submission cannot run this case (missing name, wrong container); student-facing."""
+
+
+def _on_alarm(signum, frame):
+    raise CaseTimeout()
+
+
+def main() -> int:
+    job = common.load_job()
+    writer = common.ResultWriter()
+    try:
+        module = common.import_submission(job.get("module", "mlp"))
+    except common.SubmissionImportError as error:
+        writer.write("_import", {"status": "import_error", "message": str(error)}, {})
+        return 0
+    signal.signal(signal.SIGALRM, _on_alarm)
+    case_time_s = float(job.get("case_time_s", 10))
+    models: dict[str, object] = {}
+    for case in job["cases"]:
+        record, arrays = run_case(module, case, models, case_time_s)
+        writer.write(case["id"], record, arrays)
+    writer.close()
+    return 0
+
+
+def run_case(module, case: dict, models: dict, case_time_s: float) -> tuple[dict, dict]:
+    """One case: returns the record and the arrays the student's code produced."""
+    inputs = {name: torch.from_numpy(common.load_input(file)) for name, file in case["inputs"].items()}
+    before = {name: tensor.clone() for name, tensor in inputs.items()}
+    record: dict = {"status": "ok", "described": {}}
+    arrays: dict[str, np.ndarray] = {}
+    signal.setitimer(signal.ITIMER_REAL, case_time_s)
+    try:
+        if case["kind"] == "loss":
+            outputs = _run_loss(module, case["function"], inputs)
+        else:
+            outputs = _run_model(module, case, inputs, models)
+    except CaseTimeout:
+        record.update(status="timeout", message=f"did not finish within {case_time_s:g} s")
+        models.pop(case.get("model"), None)  # its state is unknown now
+        return record, arrays
+    except CaseProblem as problem:
+        record.update(status="problem", message=str(problem))
+        return record, arrays
+    except BaseException as error:  # noqa: BLE001 - anything the student's code raises
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        record.update(status="raised", message=common.student_traceback(error))
+        models.pop(case.get("model"), None)
+        return record, arrays
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    record["modified"] = [name for name, tensor in inputs.items()
+                          if not _same(tensor, before[name])]
+    for name, value in outputs.items():
+        array, description = common.to_array(value)
+        record["described"][name] = description
+        if array is not None:
+            arrays[name] = array
+    return record, arrays
+
+
+def _same(tensor: torch.Tensor, original: torch.Tensor) -> bool:
+    return tensor.shape == original.shape and bool(torch.equal(tensor, original))
+
+
+def _run_loss(module, function: str, inputs: dict) -> dict:
+    loss = _attribute(module, function, "function")
+    result = loss(inputs["y"], inputs["y_hat"])
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CaseProblem(f"{function} must return a pair (J, dJdy_hat); it returned "
+                          f"{common.to_array(result)[1] if not isinstance(result, (tuple, list)) else f'{len(result)} values'}")
+    return {"J": result[0], "dJdy_hat": result[1]}
+
+
+def _run_model(module, case: dict, inputs: dict, models: dict) -> dict:
+    model = models.get(case["model"])
+    if model is None:
+        cls = _attribute(module, "MLP", "class")
+        c = case["config"]
+        model = cls(c["n"], c["h"], c["f"], c["h"], c["K"], c["g"])
+        models[case["model"]] = model
+    model.clear_grad_and_cache()
+    _set_parameters(model, inputs)
+    outputs = {"y_hat": model.forward(inputs["x"])}
+    if case["kind"] == "backward":
+        model.backward(inputs["dJdy_hat"])
+        grads = getattr(model, "grads", None)
+        if not isinstance(grads, dict):
+            raise CaseProblem("MLP has no dict `grads` after backward()")
+        for name in GRAD_NAMES:
+            outputs[name] = grads.get(name)
+    return outputs
+
+
+def _set_parameters(model, inputs: dict) -> None:
+    """Write the case's weights into the student's tensors in place when they fit, else assign."""
+    parameters = getattr(model, "parameters", None)
+    if not isinstance(parameters, dict):
+        raise CaseProblem("MLP has no dict `parameters` (W1, b1, W2, b2)")
+    for name in PARAM_NAMES:
+        value = inputs[name]
+        current = parameters.get(name)
+        if isinstance(current, torch.Tensor) and current.shape == value.shape and not current.is_complex():
+            with torch.no_grad():
+                current.data.copy_(value)
+        else:
+            parameters[name] = value.clone()
+
+
+def _attribute(module, name: str, kind: str):
+    value = getattr(module, name, None)
+    if not callable(value):
+        raise CaseProblem(f"mlp.py defines no {kind} `{name}`")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

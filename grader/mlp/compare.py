@@ -1,0 +1,66 @@
+"""Comparing one output of the student with the expected one, in float64.
+
+Tolerance is relative to the array's scale: |s - e| <= rtol*|e| + atol_scale*max|e|, so an
+element that should be 1e-9 next to others of order 1 is not held to 1e-13 (a float32
+answer cannot meet that), while any real mistake, which moves values by a good part of the
+scale, fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Below this scale (all-zero expected arrays) the absolute bound stops shrinking.
+MIN_ATOL = 1e-12
+
+
+@dataclass
+class Check:
+    """The verdict on one output array of one case."""
+
+    status: str
+    """"passed", "failed" (wrong values) or "error" (missing, wrong type or shape, NaN)."""
+    message: str = ""
+    """For the student: what is wrong, never the values."""
+    detail: str = ""
+    """For staff: the size of the error."""
+
+
+def expected_shape_text(shape: tuple) -> str:
+    return "a scalar" if shape == () else f"shape {tuple(shape)}"
+
+
+def compare_output(name: str, student: np.ndarray | None, description: str | None,
+                   expected: np.ndarray, rtol: float, atol_scale: float,
+                   alternative: np.ndarray | None = None) -> Check:
+    """Check one output; `alternative` gives an also-accepted value per element."""
+    if student is None:
+        what = description or "nothing"
+        return Check("error", f"{name} is {what}; expected a tensor of {expected_shape_text(expected.shape)}")
+    if expected.shape == () and student.size == 1:
+        student = student.reshape(())
+    if student.shape != expected.shape:
+        return Check("error", f"{name} has shape {tuple(student.shape)}; expected "
+                              f"{expected_shape_text(expected.shape)}")
+    if not np.all(np.isfinite(student)):
+        bad = "NaN" if np.any(np.isnan(student)) else "inf"
+        return Check("error", f"{name} contains {bad}")
+    ok = within_tolerance(student, expected, rtol, atol_scale)
+    if alternative is not None:
+        ok |= within_tolerance(student, alternative, rtol, atol_scale)
+    if np.all(ok):
+        return Check("passed")
+    error = np.abs(student - expected)
+    return Check("failed", f"{name} is wrong",
+                 f"{name}: {int(np.size(ok) - np.count_nonzero(ok))} of {np.size(ok)} elements "
+                 f"off, max |error| {error.max():.3g}, max |expected| {np.abs(expected).max():.3g}")
+
+
+def within_tolerance(student: np.ndarray, expected: np.ndarray, rtol: float,
+                     atol_scale: float) -> np.ndarray:
+    """Element-wise: |s - e| <= rtol*|e| + atol_scale*max|e|."""
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    atol = max(atol_scale * scale, MIN_ATOL)
+    return np.abs(student - expected) <= rtol * np.abs(expected) + atol

@@ -1,0 +1,142 @@
+"""Naming the known mistake behind a wrong output, on the trusted side.
+
+Each rule builds what a typical wrong solution would return (from the expected values and
+the case's inputs) and checks whether the student's array matches it within tolerance.
+Messages name the mistake, never a value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.mlp.cases import Case
+from grader.mlp.compare import within_tolerance
+
+WEIGHT_GRADS = {"dJdW1": "W1", "dJdW2": "W2"}
+BIAS_GRADS = ("dJdb1", "dJdb2")
+
+
+def derivative(name: str, z: np.ndarray) -> np.ndarray:
+    """d activation / dz in float64 (identity: 1)."""
+    if name == "relu":
+        return (z > 0).astype(np.float64)
+    if name == "sigmoid":
+        s = 1 / (1 + np.exp(-z))
+        return s * (1 - s)
+    return np.ones_like(z)
+
+
+def diagnose_shape(name: str, student_shape: tuple, expected_shape: tuple) -> str | None:
+    """A known reason for a wrong shape."""
+    if name in WEIGHT_GRADS and student_shape == expected_shape[::-1]:
+        return (f"grads['{name}'] has shape {student_shape}, the transpose of {WEIGHT_GRADS[name]}'s "
+                f"shape {expected_shape}: the weight gradient is transposed")
+    if name in BIAS_GRADS and student_shape == (1, *expected_shape):
+        return (f"grads['{name}'] has shape {student_shape}; expected {expected_shape}, the shape "
+                f"of the bias (sum over the batch without keepdim)")
+    return None
+
+
+def diagnose_values(case: Case, name: str, student: np.ndarray, expected: dict,
+                    previous: dict | None, rtol: float, atol_scale: float) -> str | None:
+    """The known mistake `student` matches, or None."""
+    e = expected[name]
+
+    def matches(candidate) -> bool:
+        return candidate.shape == student.shape and bool(np.all(
+            within_tolerance(student, candidate, rtol, atol_scale)))
+
+    if not np.any(student) and np.any(e):
+        return f"{_label(name)} is all zeros: it does not seem to be computed"
+    if case.kind == "loss":
+        message = _loss_mistake(case, name, e, matches)
+        if message:
+            return message
+    if matches(-e):
+        return f"{_label(name)} has the wrong sign"
+    if name in WEIGHT_GRADS and e.shape[0] == e.shape[1] and matches(e.T):
+        return f"grads['{name}'] is transposed: it must have the shape of {WEIGHT_GRADS[name]}"
+    batch = case.config.get("B", 1)
+    if name in BIAS_GRADS and batch > 1 and matches(e / batch):
+        return f"grads['{name}'] is averaged over the batch; the bias gradient is the sum over the batch"
+    if previous is not None and name in previous and matches(e + previous[name]):
+        return (f"grads['{name}'] accumulated across calls: after clear_grad_and_cache() the "
+                "gradients must start from zero (assign them in backward(), or zero them there)")
+    activation = case.item.split(".")[0]
+    if activation == "sigmoid" and case.kind == "backward":
+        if matches(_activation_backward(case, name, expected,
+                                        wrong={"sigmoid": _sigmoid_of_z_derivative})):
+            return ("the sigmoid derivative is computed from z instead of from sigmoid(z): "
+                    "it is s * (1 - s) with s = sigmoid(z)")
+    if activation == "relu":
+        message = _relu_mistake(case, name, student, expected, rtol, atol_scale)
+        if message:
+            return message
+    return None
+
+
+def _label(name: str) -> str:
+    return {"y_hat": "the output of forward()", "J": "J (the loss)",
+            "dJdy_hat": "dJdy_hat"}.get(name, f"grads['{name}']")
+
+
+def _loss_mistake(case: Case, name: str, e: np.ndarray, matches) -> str | None:
+    B, K = case.inputs["y"].shape
+    N = B * K
+    what = "the loss" if name == "J" else "dJdy_hat"
+    if N > 1 and matches(e * N):
+        return f"{what} is a sum over the elements; it must be the mean over every element"
+    if K > 1 and B > 1 and matches(e * K):
+        return f"{what} is averaged over the batch only; it must be the mean over every element"
+    if B > 1 and K > 1 and matches(e * B):
+        return f"{what} is averaged over the features only; it must be the mean over every element"
+    if case.config["function"] == "mse_loss" and name == "dJdy_hat":
+        if matches(e / 2):
+            return "dJdy_hat is missing the factor 2 of the derivative of (y_hat - y)**2"
+        if matches(e * 2):
+            return "dJdy_hat has an extra factor 2"
+    return None
+
+
+def _sigmoid_of_z_derivative(z: np.ndarray) -> np.ndarray:
+    return z * (1 - z)
+
+
+def _activation_backward(case: Case, name: str, expected: dict, wrong: dict) -> np.ndarray:
+    """dJdb1/dJdb2 of an identity-weight, batch-1 case with some derivatives replaced."""
+    c = case.config
+
+    def d(activation, z):
+        return wrong[activation](z) if activation in wrong else derivative(activation, z)
+
+    dJdz3 = case.inputs["dJdy_hat"].astype(np.float64)[0] * d(c["g"], expected["z3"][0])
+    if name == "dJdb2":
+        return dJdz3
+    upstream = expected.get("dJdb1.upstream", dJdz3)  # mixed cases: the student's own dJdb2
+    return upstream * d(c["f"], expected["z1"][0])
+
+
+def _relu_mistake(case: Case, name: str, student: np.ndarray, expected: dict,
+                  rtol: float, atol_scale: float) -> str | None:
+    """Wrong only where a ReLU's input is at or below 0."""
+    c = case.config
+    e = expected.get(f"{name}.chain", expected[name])
+    wrong = ~within_tolerance(student, e, rtol, atol_scale)
+    if not wrong.any():
+        return None
+    nonpositive = np.zeros(student.shape, dtype=bool)
+    if name == "y_hat" or case.kind == "forward":
+        if c["f"] == "relu":
+            nonpositive |= expected["z1"] <= 0
+        if c["g"] == "relu":
+            nonpositive |= expected["z3"] <= 0
+        if np.all(nonpositive[wrong]):
+            return "the ReLU output is wrong where its input is negative (it must be 0 there)"
+        return None
+    if c["f"] == "relu" and name == "dJdb1":
+        nonpositive |= expected["z1"][0] <= 0
+    if c["g"] == "relu":
+        nonpositive |= expected["z3"][0] <= 0
+    if np.all(nonpositive[wrong]):
+        return "the ReLU derivative is wrong where its input is at or below 0 (it must be 0 there)"
+    return None
