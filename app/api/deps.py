@@ -1,0 +1,57 @@
+"""Request dependencies as Annotated aliases, so handlers read like prose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from app.db.models import User
+from app.services.users import authenticate
+from app.settings import Settings
+from app.unit_of_work import commit_then_enqueue, discard_pending
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed when the handler returns (then its grading
+    jobs are queued), rolled back when it raises."""
+    state = request.app.state
+    session = state.sessions()
+    try:
+        yield session
+        commit_then_enqueue(session, state.queue)
+    except BaseException:
+        discard_pending(session)
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit runs before the response is sent, so a 202 means stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_now(request: Request) -> datetime:
+    return request.app.state.clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_current_user(session: SessionDep,
+                     authorization: Annotated[str | None, Header()] = None) -> User:
+    return authenticate(session, authorization)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,66 @@
+"""Routes of /api/v1/submissions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.api.deps import CurrentUser, NowDep, SessionDep
+from app.api.schemas import ErrorOut, SubmissionOut
+from app.api.uploads import UPLOAD_BODY, UploadDep
+from app.services import submissions as service
+from app.services.views import describe_submission, read_artifact
+
+router = APIRouter(prefix="/submissions", tags=["submissions"],
+                   responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+@router.post("", status_code=202, response_model=SubmissionOut, openapi_extra=UPLOAD_BODY,
+             responses={code: {"model": ErrorOut} for code in (400, 403, 413, 415, 422, 429)})
+def create_submission(session: SessionDep, user: CurrentUser, upload: UploadDep, now: NowDep,
+                      idempotency_key: IdempotencyKey = None) -> dict:
+    """Accept mlp.py and/or gd.py for grading."""
+    submission = service.create_submission(
+        session, submitter=user, assignment=upload.assignment, files=upload.files,
+        for_user=upload.user, idempotency_key=idempotency_key, now=now)
+    return describe_submission(session, user, submission)
+
+
+@router.get("", response_model=list[SubmissionOut], responses={403: {"model": ErrorOut}})
+def list_submissions(session: SessionDep, user: CurrentUser,
+                     user_name: Annotated[str | None, Query(alias="user", max_length=100)] = None,
+                     assignment: Annotated[str | None, Query(max_length=64)] = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                     offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> list[dict]:
+    """List submissions, newest first."""
+    submissions = service.list_submissions_for(session, user, user=user_name,
+                                               assignment=assignment, limit=limit, offset=offset)
+    return [describe_submission(session, user, s) for s in submissions]
+
+
+@router.get("/{submission_id}", response_model=SubmissionOut)
+def read_submission(session: SessionDep, user: CurrentUser, submission_id: int) -> dict:
+    """Read one submission and its report."""
+    submission = service.read_submission(session, user, submission_id)
+    return describe_submission(session, user, submission)
+
+
+@router.post("/{submission_id}/regrade", status_code=202, response_model=SubmissionOut,
+             responses={403: {"model": ErrorOut}})
+def regrade_submission(session: SessionDep, user: CurrentUser, submission_id: int,
+                       now: NowDep) -> dict:
+    """Grade a submission again with today's tests."""
+    submission = service.regrade_submission(session, user, submission_id, now)
+    return describe_submission(session, user, submission)
+
+
+@router.get("/{submission_id}/artifacts/{name}", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def read_submission_artifact(session: SessionDep, user: CurrentUser, submission_id: int,
+                             name: str) -> Response:
+    """Download a file the grade produced, such as the gd.py image."""
+    artifact = read_artifact(session, user, submission_id, name)
+    return Response(artifact.data, media_type=artifact.media_type)

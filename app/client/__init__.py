@@ -1,0 +1,1 @@
+"""The `autograder submit` client: HTTP calls, the result table, JUnit XML."""

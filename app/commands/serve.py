@@ -1,0 +1,34 @@
+"""`autograder serve`: the HTTP API; with no broker configured, also an embedded Redis and a
+worker, so it runs on a fresh machine."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+
+
+def run(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
+    import uvicorn
+
+    from app.db.migrate import upgrade_to_head
+    from app.embedded import embedded_redis, worker_process
+    from app.logs import configure_logging
+    from app.main import create_app
+    from app.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    upgrade_to_head(settings.database_url)
+    with ExitStack() as stack:
+        if not settings.broker_url:
+            broker_url = stack.enter_context(embedded_redis(settings.data_dir))
+            settings = settings.model_copy(update={"broker_url": broker_url})
+            stack.enter_context(worker_process(broker_url))
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    return 0

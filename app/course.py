@@ -1,0 +1,84 @@
+"""The course rules of an assignment (the [course] table of hidden_tests/<name>.toml):
+deadline, late penalty, last day and the hourly cap on uploads."""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from app.errors import Forbidden, NotFound, RateLimited
+
+HIDDEN_TESTS = Path(__file__).resolve().parent.parent / "hidden_tests"
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+ONE_HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CourseRules:
+    """When uploads are on time, late or refused, and how many an hour a student may make."""
+
+    assignment: str
+    deadline: datetime | None
+    """On or before this an upload is on time."""
+    late_penalty_percent_per_day: float
+    """Percent of the score taken off per day (or part of one) after the deadline."""
+    last_day: datetime | None
+    """After this no upload is accepted."""
+    submissions_per_hour: int | None
+    """Uploads per student in any rolling hour; None: no cap."""
+
+    def lateness(self, at: datetime) -> tuple[int, float]:
+        """(days late, percent taken off) of an upload at `at`; refuses one past the last day."""
+        if self.last_day is not None and at > self.last_day:
+            raise Forbidden(f"the last day to submit {self.assignment} was "
+                            f"{self.last_day.isoformat()}; uploads are closed")
+        if self.deadline is None or at <= self.deadline:
+            return 0, 0.0
+        days = math.ceil((at - self.deadline) / timedelta(days=1))
+        return days, min(100.0, days * self.late_penalty_percent_per_day)
+
+    def check_rate(self, now: datetime, recent_uploads: list[datetime]) -> None:
+        """Refuses (429) when the uploads of the last hour, oldest first, reach the cap."""
+        if self.submissions_per_hour is None or len(recent_uploads) < self.submissions_per_hour:
+            return
+        # The upload that frees a slot is the one that leaves the window first.
+        frees_at = recent_uploads[-self.submissions_per_hour] + ONE_HOUR
+        retry_after_s = max(1, math.ceil((frees_at - now).total_seconds()))
+        raise RateLimited(f"at most {self.submissions_per_hour} uploads of {self.assignment} "
+                          f"an hour; try again in {retry_after_s} s", retry_after_s)
+
+
+def load_course_rules(assignment: str) -> CourseRules:
+    """The rules of a known assignment; NotFound for any other name."""
+    table = _course_table(assignment)
+    return CourseRules(
+        assignment=assignment,
+        deadline=_aware(table.get("deadline")),
+        late_penalty_percent_per_day=float(table.get("late_penalty_percent_per_day", 0.0)),
+        last_day=_aware(table.get("last_day")),
+        submissions_per_hour=table.get("submissions_per_hour"),
+    )
+
+
+def assignment_exists(assignment: str) -> bool:
+    return bool(_NAME.fullmatch(assignment)) and (HIDDEN_TESTS / f"{assignment}.toml").is_file()
+
+
+def _course_table(assignment: str) -> dict:
+    # The grader's assignment loader does not expose [course] yet, so the service reads the
+    # table from the same file itself.
+    if not assignment_exists(assignment):
+        raise NotFound(f"no assignment named {assignment!r}")
+    with open(HIDDEN_TESTS / f"{assignment}.toml", "rb") as file:
+        return tomllib.load(file).get("course", {})
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # A TOML time without an offset is taken as UTC rather than the server's local zone.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,29 @@
+"""Queries on users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import User
+
+
+def add_user(session: Session, name: str, role: str, token_hash: str, now: datetime) -> User:
+    user = User(name=name, role=role, token_hash=token_hash, created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user_by_token_hash(session: Session, token_hash: str) -> User | None:
+    return session.scalar(select(User).where(User.token_hash == token_hash))
+
+
+def find_user_by_name(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name))
+
+
+def list_users_with_role(session: Session, role: str) -> list[User]:
+    return list(session.scalars(select(User).where(User.role == role).order_by(User.name)))

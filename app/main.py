@@ -1,0 +1,52 @@
+"""The FastAPI application: `create_app()` wires settings, database, Redis and the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from app.api.routes import assignments, health, submissions
+from app.clock import Clock, utc_now
+from app.db.engine import make_engine, make_session_factory
+from app.errors import install_error_handlers
+from app.metrics import make_registry
+from app.queue import GradeQueue, make_celery, redis_client
+from app.settings import Settings, get_settings
+from app.sweep_loop import run_sweeps
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, clock: Clock = utc_now,
+               sweep: bool = True) -> FastAPI:
+    """The API; `clock` tells the time for deadlines and rate limits, `sweep` runs the
+    requeue sweep in this process."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.database_url)
+        redis = redis_client(settings.broker_url)
+        state = app.state
+        state.settings, state.clock = settings, clock
+        state.sessions = make_session_factory(engine)
+        state.queue = GradeQueue(make_celery(settings), settings)
+        state.metrics = make_registry(state.sessions, redis, state.queue)
+        sweeper = asyncio.create_task(run_sweeps(state)) if sweep else None
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+            redis.close()
+            engine.dispose()
+
+    app = FastAPI(title="autograder", version="1", lifespan=lifespan,
+                  description="Upload homework, follow its grading, read reports and scores.")
+    install_error_handlers(app)
+    app.include_router(submissions.router, prefix="/api/v1")
+    app.include_router(assignments.router, prefix="/api/v1")
+    app.include_router(health.router)
+    return app

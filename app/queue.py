@@ -1,0 +1,67 @@
+"""The Celery application and the grading queue (Redis broker, no result backend: the
+database is the record of every grade)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GRADE_TASK = "autograder.grade_submission"
+
+
+def make_celery(settings: Settings) -> Celery:
+    if not settings.broker_url:
+        raise RuntimeError("no broker: set AUTOGRADER_BROKER_URL, or use `autograder serve`, "
+                           "which starts an embedded Redis")
+    celery = Celery("autograder", broker=settings.broker_url, include=["app.tasks"])
+    celery.conf.update(
+        # A grade is acknowledged only when it is stored, and a worker that dies mid-grade
+        # gives its message back, so no accepted submission is dropped.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        # One message at a time per process: a prefetched grade would wait behind a slow one.
+        worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency,
+        task_default_queue=settings.queue_name,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            # Longer than the longest grade, or Redis would hand a running grade to a second
+            # worker; the sweep (app/services/sweep.py) catches what falls through.
+            "visibility_timeout": settings.visibility_timeout_s,
+            "global_keyprefix": settings.broker_key_prefix,
+        },
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    return celery
+
+
+def redis_client(broker_url: str):
+    """A redis-py client for the broker (kombu's `redis+socket://` is redis-py's `unix://`)."""
+    from redis import Redis
+
+    if broker_url.startswith("redis+socket://"):
+        broker_url = "unix://" + broker_url.removeprefix("redis+socket://")
+    return Redis.from_url(broker_url, socket_timeout=5, socket_connect_timeout=5)
+
+
+class GradeQueue:
+    """Sends grading jobs to the workers and reports how many wait."""
+
+    def __init__(self, celery: Celery, settings: Settings):
+        self._celery = celery
+        self._queue_key = settings.broker_key_prefix + settings.queue_name
+
+    def enqueue(self, submission_id: int, generation: int) -> None:
+        self._celery.send_task(GRADE_TASK, args=[submission_id, generation])
+        log.info("queued", extra={"submission_id": submission_id, "generation": generation})
+
+    def depth(self, redis) -> int:
+        """Messages waiting in Redis (not those a worker holds)."""
+        return int(redis.llen(self._queue_key))

@@ -1,0 +1,1 @@
+"""What the routes and tasks do, in the vocabulary of the course; they call the db layer."""

@@ -1,0 +1,107 @@
+"""The worker's side of a submission: claim it, grade it with the engine, store one grade."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.db import grades as grades_db
+from app.db import submissions as submissions_db
+from app.db.models import Artifact, Grade
+from grader.report import Report
+
+
+class InternalFault(Exception):
+    """Grading failed for a reason that is not the student's (sandbox, grader, machine):
+    retried, never scored."""
+
+    def __init__(self, message: str, report: Report | None = None):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """What a worker needs to grade one generation of a submission."""
+
+    submission_id: int
+    generation: int
+    assignment: str
+    files: dict[str, bytes]
+    """"mlp.py" and/or "gd.py" -> source bytes."""
+
+
+def begin_grading(session: Session, submission_id: int, generation: int,
+                  now: datetime) -> GradingJob | None:
+    """The job, with the submission marked running; None when there is nothing to do
+    (graded already, superseded by a regrade, or deleted)."""
+    if not submissions_db.claim_for_grading(session, submission_id, generation, now):
+        return None
+    submission = submissions_db.get_submission(session, submission_id)
+    return GradingJob(submission_id, generation, submission.assignment,
+                      submissions_db.load_files(session, submission_id))
+
+
+def store_grade(session: Session, job: GradingJob, report: Report, duration_s: float,
+                now: datetime) -> bool:
+    """Stores the report as this generation's grade, with the late penalty fixed at upload;
+    False when a grade for it was stored already (the job ran twice)."""
+    submission = submissions_db.get_submission(session, job.submission_id)
+    keep = 1.0 - submission.late_penalty_percent / 100.0
+    grade = Grade(
+        submission_id=job.submission_id, generation=job.generation, status=report.status,
+        raw_score=report.score, score=round(report.score * keep, 4),
+        max_score=report.max_score, seed=report.seed, grader_version=report.grader_version,
+        report_student=report.to_dict("student"), report_staff=report.to_dict("staff"),
+        duration_s=duration_s, graded_at=now,
+        artifacts=[Artifact(name=a.name, media_type=a.media_type, data=a.data)
+                   for a in report.artifacts])
+    if not grades_db.add_grade_once(session, grade):
+        return False
+    if submission.generation == job.generation:
+        submission.status = submissions_db.GRADED if report.status == "graded" else submissions_db.ERROR
+        submission.score, submission.max_score = grade.score, grade.max_score
+        submission.graded_at = now
+    session.flush()
+    return True
+
+
+def requeue_after_fault(session: Session, submission_id: int, generation: int,
+                        now: datetime) -> None:
+    """Back to queued while a retry waits, so the sweep's clock restarts."""
+    submission = submissions_db.get_submission(session, submission_id)
+    if submission is not None and submission.generation == generation \
+            and submission.status == submissions_db.RUNNING:
+        submission.status = submissions_db.QUEUED
+        submission.queued_at = now
+        session.flush()
+
+
+def run_grader(job: GradingJob) -> Report:
+    """The engine's report; InternalFault when the engine failed rather than the student."""
+    from grader import grade
+
+    try:
+        report = grade(job.files, assignment=job.assignment, seed=None)
+    except Exception as error:  # noqa: BLE001 - a grader bug is an internal fault by contract
+        raise InternalFault(f"the grader raised {type(error).__name__}: {error}") from error
+    if report.status == "error":
+        # The engine says `error` only when nothing could be graded for a reason of its own
+        # (CONTRIBUTING.md: an internal fault is never scored as a student's zero).
+        raise InternalFault("; ".join(report.errors) or "the grader reported an error", report)
+    return report
+
+
+def fault_report(fault: InternalFault) -> Report:
+    """What is stored when the retries are spent: the engine's error report, or one saying
+    in plain words that the fault was the grader's."""
+    if fault.report is not None:
+        return fault.report
+    from grader.version import GRADER_VERSION
+
+    return Report(status="error", score=0.0, max_score=0.0, seed=0,
+                  grader_version=GRADER_VERSION,
+                  errors=["The grader failed on this submission (not because of your code). "
+                          "The course staff can see it and will regrade it."])

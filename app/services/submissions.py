@@ -1,0 +1,107 @@
+"""Submissions: accepting an upload, who may read what, listing, regrading."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Mapping
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.course import ONE_HOUR, load_course_rules
+from app.db import submissions as submissions_db
+from app.db import users as users_db
+from app.db.models import Submission, User
+from app.errors import Forbidden, NotFound, Unprocessable
+from app.unit_of_work import grade_after_commit
+
+
+def create_submission(session: Session, *, submitter: User, assignment: str,
+                      files: Mapping[str, bytes], for_user: str | None,
+                      idempotency_key: str | None, now: datetime) -> Submission:
+    """Stores a checked upload as queued and queues it once the request commits; a repeated
+    idempotency key returns the first submission instead."""
+    if idempotency_key is not None:
+        earlier = submissions_db.find_by_idempotency_key(session, submitter.id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    student = _student_submitted_for(session, submitter, for_user)
+    rules = load_course_rules(assignment)
+    late_days, penalty = rules.lateness(now)
+    rules.check_rate(now, submissions_db.upload_times_since(
+        session, student.id, assignment, now - ONE_HOUR))
+    try:
+        with session.begin_nested():
+            submission = submissions_db.add_submission(
+                session, user=student, submitted_by=submitter, assignment=assignment,
+                files=files, idempotency_key=idempotency_key, now=now, late_days=late_days,
+                late_penalty_percent=penalty)
+    except IntegrityError:
+        # The same key raced in from a parallel request, which stored it first.
+        earlier = submissions_db.find_by_idempotency_key(session, submitter.id, idempotency_key)
+        if earlier is None:
+            raise
+        return earlier
+    grade_after_commit(session, submission.id, submission.generation)
+    return submission
+
+
+def _student_submitted_for(session: Session, submitter: User, for_user: str | None) -> User:
+    if submitter.role == "student":
+        if for_user not in (None, submitter.name):
+            raise Forbidden("form field 'user' is for CI tokens; students submit for themselves")
+        return submitter
+    if submitter.role != "ci":
+        raise Forbidden("only students and CI tokens submit")
+    if not for_user:
+        raise Unprocessable("a CI token must name the student in form field 'user'")
+    student = users_db.find_user_by_name(session, for_user)
+    if student is None or student.role != "student":
+        raise Unprocessable(f"no student named {for_user!r} on the roster")
+    return student
+
+
+def read_submission(session: Session, reader: User, submission_id: int) -> Submission:
+    """The submission if the reader may see it; otherwise 404, so that ids of other
+    students' submissions cannot be probed."""
+    submission = submissions_db.get_submission(session, submission_id)
+    if submission is None or not may_read(reader, submission):
+        raise NotFound(f"no submission {submission_id}")
+    return submission
+
+
+def may_read(reader: User, submission: Submission) -> bool:
+    return (reader.role == "ta" or submission.user_id == reader.id
+            or (reader.role == "ci" and submission.submitted_by_id == reader.id))
+
+
+def list_submissions_for(session: Session, reader: User, *, user: str | None,
+                         assignment: str | None, limit: int, offset: int) -> list[Submission]:
+    """Newest first: a TA's pick of all, a student's own, what a CI token submitted."""
+    if reader.role == "ta":
+        return submissions_db.list_submissions(session, user_name=user, assignment=assignment,
+                                               limit=limit, offset=offset)
+    if user not in (None, reader.name) and reader.role == "student":
+        raise Forbidden("students list only their own submissions")
+    scope = ({"user_id": reader.id} if reader.role == "student"
+             else {"submitted_by_id": reader.id, "user_name": user})
+    return submissions_db.list_submissions(session, assignment=assignment, limit=limit,
+                                           offset=offset, **scope)
+
+
+def regrade_submission(session: Session, reader: User, submission_id: int,
+                       now: datetime) -> Submission:
+    """Queues a new generation, graded with today's tests; its grade replaces the current one."""
+    if reader.role != "ta":
+        raise Forbidden("only TAs regrade")
+    submission = read_submission(session, reader, submission_id)
+    submission.generation += 1
+    submission.status = submissions_db.QUEUED
+    submission.queued_at = now
+    submission.started_at = None
+    submission.graded_at = None
+    submission.score = submission.max_score = None
+    session.flush()
+    grade_after_commit(session, submission.id, submission.generation)
+    return submission
+

@@ -1,0 +1,70 @@
+"""The service's one typed configuration, read from AUTOGRADER_* variables and a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/autograder.db"
+
+
+class Settings(BaseSettings):
+    """Every knob of the API and the workers; units are in the names."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOGRADER_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    """`production` refuses the defaults that only suit one machine (SQLite, embedded Redis)."""
+    database_url: str = DEFAULT_DATABASE_URL
+    """SQLAlchemy URL; `postgresql+psycopg://user@host/db` for PostgreSQL."""
+    broker_url: str | None = None
+    """Redis URL of the Celery broker; unset, `autograder serve` starts an embedded Redis."""
+    broker_key_prefix: str = ""
+    """Prefix of every key the queue writes in Redis, so several deployments can share one."""
+    queue_name: str = "grading"
+    """The Celery queue submissions wait in."""
+    data_dir: str = "./var"
+    """Where the embedded Redis keeps its files."""
+
+    upload_max_kb: int = Field(256, gt=0)
+    """Largest accepted file, per file."""
+    worker_concurrency: int = Field(1, gt=0)
+    """Grades one worker runs at once; a grade holds about 1 GB and one core (torch)."""
+    visibility_timeout_s: int = Field(3600, gt=0)
+    """Seconds before Redis hands an unacknowledged grade to another worker; longer than the
+    longest grade (two sandbox runs of at most 90 s wall time each, plus start-up)."""
+    stuck_after_s: int = Field(1800, gt=0)
+    """A submission queued or running for longer than this is queued again by the sweep."""
+    sweep_interval_s: float = Field(60.0, gt=0)
+    """Seconds between two sweeps for stuck submissions (run by `autograder serve`)."""
+    task_max_retries: int = Field(3, ge=0)
+    """Retries of a grade after an infrastructure fault (never after a student's error)."""
+    task_retry_delay_s: float = Field(15.0, ge=0)
+    """Seconds before the first retry; doubled on each further retry."""
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        if self.database_url == DEFAULT_DATABASE_URL:
+            raise ValueError("AUTOGRADER_DATABASE_URL must be set in production "
+                             "(the default is a SQLite file on this machine)")
+        if not self.broker_url:
+            raise ValueError("AUTOGRADER_BROKER_URL must be set in production "
+                             "(the embedded Redis is for one machine)")
+        return self
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return self.upload_max_kb * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,59 @@
+"""Celery tasks: thin wrappers that reload a submission, grade it and store the grade."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import shared_task
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+
+from app.clock import utc_now
+from app.queue import GRADE_TASK
+from app.services.grading import (InternalFault, begin_grading, fault_report,
+                                  requeue_after_fault, run_grader, store_grade)
+from app.worker_context import worker_context
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name=GRADE_TASK, acks_late=True, reject_on_worker_lost=True)
+def grade_submission(self, submission_id: int, generation: int) -> None:
+    context = worker_context()
+    ids = {"submission_id": submission_id, "generation": generation}
+    try:
+        with context.sessions.begin() as session:
+            job = begin_grading(session, submission_id, generation, utc_now())
+        if job is None:
+            log.info("nothing to grade: graded already or superseded", extra=ids)
+            return
+        log.info("grading", extra={**ids, "files": sorted(job.files)})
+        started = time.monotonic()
+        report = run_grader(job)
+        duration_s = time.monotonic() - started
+        with context.sessions.begin() as session:
+            stored = store_grade(session, job, report, duration_s, utc_now())
+        log.info("graded" if stored else "graded again; the first grade stands",
+                 extra={**ids, "score": report.score, "duration_s": round(duration_s, 3)})
+    except (InternalFault, OperationalError, RedisError) as fault:
+        _retry_or_give_up(self, context, submission_id, generation, fault, ids)
+
+
+def _retry_or_give_up(task, context, submission_id, generation, fault, ids) -> None:
+    settings = context.settings
+    if task.request.retries < settings.task_max_retries:
+        log.warning("infrastructure fault, retrying", extra={**ids, "fault": str(fault),
+                                                             "retry": task.request.retries + 1})
+        with context.sessions.begin() as session:
+            requeue_after_fault(session, submission_id, generation, utc_now())
+        raise task.retry(countdown=settings.task_retry_delay_s * 2 ** task.request.retries,
+                         max_retries=settings.task_max_retries, exc=fault)
+    log.error("infrastructure fault, retries spent; stored as error",
+              extra={**ids, "fault": str(fault)})
+    if not isinstance(fault, InternalFault):
+        raise fault
+    with context.sessions.begin() as session:
+        job = begin_grading(session, submission_id, generation, utc_now())
+        if job is not None:
+            store_grade(session, job, fault_report(fault), 0.0, utc_now())

@@ -1,0 +1,84 @@
+"""Helpers of the service tests (a module of its own: test modules import it, not conftest)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from app.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Users(dict):
+    """name -> token, with `headers(name)` for requests."""
+
+    def headers(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self[name]}"}
+
+
+def upload(api, token: str, files: dict[str, bytes], **form):
+    """POST /api/v1/submissions with files given as {"mlp": bytes, ...}."""
+    headers = {"Authorization": f"Bearer {token}"} | form.pop("headers", {})
+    multipart = {field: (f"{field}.py", content, "text/x-python")
+                 for field, content in files.items()}
+    return api.post("/api/v1/submissions", files=multipart, data=form, headers=headers)
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, "AUTOGRADER_DATABASE_URL": settings.database_url,
+            "AUTOGRADER_BROKER_URL": settings.broker_url,
+            "AUTOGRADER_BROKER_KEY_PREFIX": settings.broker_key_prefix,
+            "AUTOGRADER_QUEUE_NAME": settings.queue_name,
+            "AUTOGRADER_VISIBILITY_TIMEOUT_S": str(settings.visibility_timeout_s),
+            "AUTOGRADER_ENVIRONMENT": "test", "AUTOGRADER_LOG_FORMAT": "json"}
+
+
+class WorkerProcess:
+    """`autograder worker` in its own process group, so a test can SIGKILL all of it."""
+
+    def __init__(self, settings: Settings, log_path: Path):
+        self.log_path = log_path
+        self._log = open(log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"], cwd=REPO, env=worker_env(settings),
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self) -> None:
+        """SIGKILL to the worker and its pool children: no warm shutdown, no ack."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def wait_for(predicate, timeout_s: float, interval_s: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,169 @@
+"""Fixtures of the service tests: a real Redis (own db number and key prefix), real
+PostgreSQL and SQLite databases migrated with Alembic, the app in-process, a live uvicorn
+server, and real `autograder worker` processes."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+import uvicorn
+from fastapi.testclient import TestClient
+
+from app.clock import utc_now
+from app.db.engine import make_engine, make_session_factory
+from app.db.migrate import upgrade_to_head
+from app.main import create_app
+from app.services.users import create_user
+from app.settings import Settings
+from api_helpers import Users, WorkerProcess, free_port, wait_for
+REDIS_URL = os.environ.get("AUTOGRADER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TABLES = ["artifacts", "grades", "submission_files", "submissions", "users"]
+IDLE_QUEUE = "no-worker"
+"""Queue of the tests that need no grade: no worker listens, so no CPU is spent on them."""
+
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.service)
+
+
+@pytest.fixture(scope="session")
+def key_prefix():
+    prefix = f"autograder-test-{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of its own on the machine's PostgreSQL, dropped at the end."""
+    name = f"autograder_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed (scripts/services starts "
+                    f"it): {error}")
+    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    """Each test that uses the database runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'autograder.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine, key_prefix):
+    """A session factory on a database emptied after the test (and the test's Redis keys)."""
+    yield make_session_factory(engine)
+    with engine.begin() as connection:
+        for table in TABLES:
+            connection.execute(sa.text(f"DELETE FROM {table}"))
+    client = redis.Redis.from_url(REDIS_URL)
+    for queue in client.scan_iter(match=f"{key_prefix}{IDLE_QUEUE}*"):
+        client.delete(queue)
+    client.close()
+
+
+def make_settings(database_url: str, key_prefix: str, **overrides) -> Settings:
+    values = dict(environment="test", database_url=database_url, broker_url=REDIS_URL,
+                  broker_key_prefix=key_prefix, queue_name=IDLE_QUEUE, log_format="text")
+    return Settings(_env_file=None, **(values | overrides))
+
+
+@pytest.fixture
+def settings(database_url, key_prefix, sessions):
+    return make_settings(database_url, key_prefix)
+
+
+@pytest.fixture
+def make_client(settings):
+    """Builds a TestClient of the app (its lifespan run), optionally with another clock or
+    settings: `make_client(clock=lambda: when)`."""
+    clients = []
+
+    def build(clock=utc_now, **overrides) -> TestClient:
+        app = create_app(settings.model_copy(update=overrides), clock=clock, sweep=False)
+        client = TestClient(app, raise_server_exceptions=True).__enter__()
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def api(make_client):
+    return make_client()
+
+
+@pytest.fixture
+def users(sessions):
+    """alice and bob (students), tess (TA), robot (CI)."""
+    tokens = Users()
+    with sessions.begin() as session:
+        for name, role in [("alice", "student"), ("bob", "student"), ("tess", "ta"),
+                           ("robot", "ci")]:
+            tokens[name] = create_user(session, name, role, utc_now())[1]
+    return tokens
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    workers = []
+
+    def start(settings: Settings) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log")
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def live_server(settings):
+    """The app served by uvicorn on a free port in a thread; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, sweep=False), host="127.0.0.1",
+                                           port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 20, what="uvicorn to start")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
