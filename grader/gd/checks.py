@@ -1,0 +1,200 @@
+"""The four gd checks, judged for one call of gradient_descent from what the harness sent back.
+
+Each check looks at one property, so a single mistake fails the check it belongs to and leaves
+the others' verdicts alone: a missing clamp fails shape_and_range (its probability may well be
+high), a NaN fails finite, a model put in train mode fails model_unchanged. Messages are for the
+student: they name the class and the student's own numbers, never anything hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from grader.gd.classifier import TrustedClassifier, class_probabilities
+from grader.gd.config import CHECKS, GdConfig
+from grader.gd.job import Target
+from grader.harness.classifier_net import CLASS_NAMES
+from grader.outputs import CaseOutput
+
+# A returned image whose largest pixel change from the start image is below this (in units of
+# the [0, 1] range: 1/255 is one 8-bit level) did not really move; the message says so.
+_BARELY_CHANGED = 1.0 / 255
+# The probability counts as having gone down when it ends this far below the start's (about
+# 0.1 for every class: the classifier was trained to be unsure on grey noise).
+_WENT_DOWN_BY = 0.01
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check on one call."""
+
+    status: Literal["passed", "failed", "error"]
+    message: str
+    """For the student."""
+
+
+@dataclass
+class CallJudgement:
+    """Everything the grade learned from one call of gradient_descent."""
+
+    target: Target
+    verdicts: dict[str, Verdict]
+    image: np.ndarray | None = None
+    """The returned image when it has the right shape and is finite (for the picture)."""
+    probability: float | None = None
+    """The target class's probability on the returned image, computed here."""
+    start_probability: float | None = None
+    staff: list[str] = field(default_factory=list)
+    """Details for TAs (times, probabilities, rejected arrays)."""
+
+
+def judge_everything_as(target: Target, status: Literal["failed", "error"], message: str) -> CallJudgement:
+    """The same verdict for every check: the call produced nothing the checks could look at."""
+    return CallJudgement(target=target, verdicts={name: Verdict(status, message) for name in CHECKS})
+
+
+def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier,
+               config: GdConfig) -> CallJudgement:
+    """The four verdicts for a call the harness reported on."""
+    record = output.record
+    status = record.get("status")
+    if status == "timeout":
+        return judge_everything_as(target, "error", (
+            f"gradient_descent did not finish within {config.call_time_s:g} s "
+            f"({config.iterations} iterations on a {config.image_size}x{config.image_size} image); "
+            f"the reference solution needs well under a second"))
+    if status == "raised":
+        return judge_everything_as(target, "error", (
+            f"gradient_descent raised an exception:\n{_text(record.get('message'))}"))
+    if status != "ok":
+        return judge_everything_as(target, "error", "the harness reported nothing readable for this call")
+
+    image = output.arrays.get("image")
+    if image is None:
+        what = _text(record.get("described")) or "something that is not an array"
+        reason = output.rejected.get("image")
+        detail = f" ({reason})" if reason else ""
+        return judge_everything_as(target, "error", (
+            f"gradient_descent returned {what}{detail}; it must return the image, a tensor of "
+            f"shape {_shape(target.start.shape)} with values in [0, 1]"))
+
+    start = target.start.astype(np.float64)
+    judgement = CallJudgement(target=target, verdicts={})
+    judgement.staff.append(f"returned {_text(record.get('described'))} in {record.get('elapsed_s')} s")
+    shape_ok = image.shape == start.shape
+    if shape_ok and np.array_equal(image, start):
+        # Nothing was optimised: none of the checks has anything to vouch for.
+        message = "gradient_descent returned the start image unchanged: no step was taken"
+        return judge_everything_as(target, "failed", message)
+
+    judgement.verdicts["shape_and_range"] = _shape_and_range(image, start, config)
+    judgement.verdicts["finite"] = _finite(image)
+    judgement.verdicts["model_unchanged"] = _model_unchanged(output, classifier)
+    judgement.verdicts["target_probability"] = _target_probability(image, start, target, classifier,
+                                                                   config, judgement)
+    return judgement
+
+
+def _shape_and_range(image: np.ndarray, start: np.ndarray, config: GdConfig) -> Verdict:
+    if image.shape != start.shape:
+        return Verdict("error", f"the returned image has shape {_shape(image.shape)}; it must keep "
+                                f"the input's shape {_shape(start.shape)}")
+    finite = image[np.isfinite(image)]
+    if finite.size == 0:
+        # Range is meaningless without finite values; gd.finite reports the NaNs.
+        return Verdict("failed", "no value of the returned image is finite (see gd.finite)")
+    low, high = float(finite.min()), float(finite.max())
+    tolerance = config.range_tolerance
+    if low < -tolerance or high > 1 + tolerance:
+        return Verdict("failed", (
+            f"values range from {low:.3g} to {high:.3g}; the image must stay within [0, 1]: "
+            f"clamp it after every step (for example input.data.clamp_(0, 1))"))
+    return Verdict("passed", f"shape {_shape(image.shape)}, values within [{low:.3g}, {high:.3g}]")
+
+
+def _finite(image: np.ndarray) -> Verdict:
+    nan = int(np.isnan(image).sum())
+    inf = int(np.isinf(image).sum())
+    if nan or inf:
+        return Verdict("failed", (
+            f"the returned image has {nan} NaN and {inf} infinite values out of {image.size}: "
+            f"a NaN usually comes from dividing by a gradient (or its norm) that is 0, or from "
+            f"a step on a loss that was already NaN"))
+    return Verdict("passed", "no NaN or infinite values")
+
+
+def _model_unchanged(output: CaseOutput, classifier: TrustedClassifier) -> Verdict:
+    weights_error = output.record.get("weights_error")
+    if weights_error:
+        return Verdict("failed", (
+            f"the model's weights could not be read after gradient_descent ({_text(weights_error)}): "
+            f"it must not replace or remove the model's layers"))
+    weights = output.arrays.get("weights")
+    if weights is None or weights.shape != classifier.state.shape:
+        return Verdict("failed", "the model's set of weights changed during gradient_descent")
+    changed = _changed_tensors(weights, classifier)
+    if not changed:
+        return Verdict("passed", "the model's weights and statistics are unchanged")
+    if all(name.endswith(("running_mean", "running_var", "num_batches_tracked")) for name in changed):
+        return Verdict("failed", (
+            f"the model's BatchNorm statistics changed ({', '.join(changed[:4])}): the model ran "
+            f"in training mode; leave it in eval mode (do not call model.train())"))
+    return Verdict("failed", (
+        f"gradient_descent changed the model's weights ({', '.join(changed[:4])}"
+        f"{', ...' if len(changed) > 4 else ''}): only the image may be optimised; do not give "
+        f"model.parameters() to the optimizer or step on them"))
+
+
+def _changed_tensors(weights: np.ndarray, classifier: TrustedClassifier) -> list[str]:
+    """Names of the state_dict entries whose values differ (NaN counts as a change)."""
+    changed, offset = [], 0
+    for name, size in classifier.layout:
+        mine, theirs = classifier.state[offset:offset + size], weights[offset:offset + size]
+        if not np.array_equal(mine, theirs):
+            changed.append(name)
+        offset += size
+    return changed
+
+
+def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
+                        classifier: TrustedClassifier, config: GdConfig,
+                        judgement: CallJudgement) -> Verdict:
+    if image.shape != start.shape:
+        return Verdict("error", "cannot classify an image of the wrong shape (see gd.shape_and_range)")
+    if not np.isfinite(image).all():
+        return Verdict("failed", "cannot classify an image with NaN or infinite values (see gd.finite)")
+    start_probabilities = class_probabilities(classifier.model, start)
+    probabilities = class_probabilities(classifier.model, image)
+    p, p0 = float(probabilities[target.label]), float(start_probabilities[target.label])
+    judgement.probability, judgement.start_probability = p, p0
+    judgement.image = image
+    judgement.staff.append(f"{target.description}: probability {p0:.4f} -> {p:.6f}")
+    needs = f"needs {config.threshold:g} after {config.iterations} iterations"
+    if p >= config.threshold:
+        return Verdict("passed", f"the probability of {target.description} rose from {p0:.2f} to {p:.3f}")
+    top = int(probabilities.argmax())
+    seen_as = (f"; the classifier sees your image as class {top} ({CLASS_NAMES[top]}) "
+               f"with probability {probabilities[top]:.2f}") if top != target.label else ""
+    largest_change = float(np.abs(image - start).max())
+    if largest_change < _BARELY_CHANGED:
+        hint = (f"the image barely changed (largest pixel change {largest_change:.2g}): the steps are "
+                f"too small, or the update does not reach the tensor you return")
+    elif p < p0 - _WENT_DOWN_BY:
+        hint = "it went down: are you descending instead of ascending? loss(...) must grow"
+    else:
+        hint = "take larger steps (normalise the gradient, or use an optimizer such as Adam)"
+    return Verdict("failed", (
+        f"the probability of {target.description} only reached {p:.2f} (from {p0:.2f}; {needs})"
+        f"{seen_as}: {hint}"))
+
+
+def _shape(shape: tuple) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _text(value: object, limit: int = 4000) -> str:
+    """A record field from the sandbox as bounded text (it may be any JSON value)."""
+    return (value if isinstance(value, str) else "" if value is None else str(value))[:limit]

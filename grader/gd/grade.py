@@ -1,0 +1,79 @@
+"""Grading one gd.py: one sandbox run of the harness, then the checks on the trusted side."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from grader.errors import GraderFault
+from grader.gd.checks import CallJudgement, judge_call, judge_everything_as
+from grader.gd.classifier import read_weights, trusted_classifier
+from grader.gd.config import GdConfig
+from grader.gd.job import Plan, build_job, plan_grade
+from grader.gd.picture import render_picture
+from grader.gd.scoring import score_checks, skipped_checks
+from grader.outputs import CaseOutput, read_results
+from grader.report import FileGrade
+from grader.sandbox.limits import Limits
+
+# stderr kept for TAs when the run ended badly (bytes; the sandbox already bounds it).
+_STAFF_STDERR_BYTES = 2000
+
+
+def grade_gd(source: str | None, config: dict, seed: int, limits: Limits) -> FileGrade:
+    """Grade the validated source of gd.py (None: not submitted, every check skipped)."""
+    settings = GdConfig.from_table(config)
+    if source is None:
+        return FileGrade(tests=skipped_checks(settings, "gd.py was not submitted"))
+    classifier = trusted_classifier(settings.classifier, settings.classifier_sha256)
+    plan = plan_grade(settings, seed)
+    weights = read_weights(settings.classifier, settings.classifier_sha256)
+    run_limits = replace(limits, wall_time_s=min(limits.wall_time_s, settings.wall_time_s))
+    outputs, missing_reason, staff = _run(build_job(source, settings, plan, weights), run_limits)
+
+    grade = FileGrade()
+    imported = outputs.get("_import")
+    if imported is not None and imported.record.get("status") == "import_error":
+        message = str(imported.record.get("message") or "gd.py could not be imported")[:4000]
+        judgements = [judge_everything_as(t, "error", message) for t in plan.targets]
+        grade.errors.append(message)
+    else:
+        judgements = [_judge(target, outputs.get(target.case_id), missing_reason, classifier, settings)
+                      for target in plan.targets]
+    grade.tests = score_checks(judgements, settings)
+    for test in grade.tests:
+        test.staff_output = "\n".join(filter(None, [staff, test.staff_output]))
+    picture = render_picture(judgements)
+    if picture is not None:
+        grade.artifacts.append(picture)
+    return grade
+
+
+def _judge(target, output: CaseOutput | None, missing_reason: str, classifier, settings) -> CallJudgement:
+    if output is None:
+        return judge_everything_as(target, "error", missing_reason)
+    return judge_call(target, output, classifier, settings)
+
+
+def _run(job, limits: Limits) -> tuple[dict[str, CaseOutput], str, str]:
+    """The harness's outputs, why calls without one have none, and a line for TAs."""
+    from grader.sandbox import Outcome, run_job
+    from grader.sandbox.errors import SandboxError
+
+    try:
+        with run_job(job, limits) as result:
+            if result.outcome == Outcome.INTERNAL:
+                raise GraderFault(f"the sandbox failed: {result.message}")
+            outputs = read_results(result.workdir, limits)
+    except SandboxError as error:
+        raise GraderFault(f"the sandbox failed: {error}") from error
+    staff = (f"sandbox: {result.outcome.value}, {result.wall_time_s:.2f} s wall, "
+             f"{result.cpu_time_s:.2f} s CPU, {result.peak_memory_mb:.0f} MB peak")
+    if result.outcome == Outcome.OK:
+        # Exit status 0 but a call missing: the student's code ended the process itself.
+        missing = ("the program exited while gradient_descent was running "
+                   "(does gd.py call sys.exit, exit() or os._exit?)")
+    else:
+        missing = result.message or f"the program stopped ({result.outcome.value})"
+        stderr = result.stderr[-_STAFF_STDERR_BYTES:].decode("utf-8", "replace")
+        staff += f"\nstderr (last {_STAFF_STDERR_BYTES} bytes):\n{stderr}"
+    return outputs, missing, staff

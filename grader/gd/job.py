@@ -1,0 +1,94 @@
+"""What one gd grade asks of the sandbox: the target labels, the start images, the job files.
+
+Everything is drawn from the grade's seed, so the same seed gives the same labels, the same
+start images and the same random jitter inside the student's code, hence the same grade.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.gd.config import GdConfig
+from grader.harness.classifier_net import CLASS_NAMES
+from grader.sandbox.job import SandboxJob
+
+HARNESS = "gd_harness.py"
+# Mixed into the seed so gd's draws differ from mlp's draws made from the same report seed.
+_GD_STREAM = 0x6764  # "gd" in ASCII
+
+
+@dataclass(frozen=True)
+class Target:
+    """One call of gradient_descent: which class to maximise, starting from which image."""
+
+    case_id: str
+    """Name of the call in the harness's results ("label0", "label1", ...)."""
+    label: int
+    """Index of the class whose probability must rise."""
+    start: np.ndarray
+    """The start image, (1, 3, S, S) float32: grey noise as the handout's main() makes it."""
+
+    @property
+    def description(self) -> str:
+        return f"class {self.label} ({CLASS_NAMES[self.label]})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The draws of one grade."""
+
+    targets: tuple[Target, ...]
+    harness_seed: int
+    """Seeds np.random and torch in the harness (np.random.seed needs it below 2**32)."""
+
+
+def plan_grade(config: GdConfig, seed: int) -> Plan:
+    """Labels (distinct), start images and the harness's seed, all from `seed`."""
+    if seed < 0:
+        raise ValueError(f"the seed must be non-negative, not {seed}")
+    if config.labels > len(CLASS_NAMES):
+        raise ValueError(f"[gd] labels = {config.labels}, but the classifier has {len(CLASS_NAMES)} classes")
+    rng = np.random.default_rng([_GD_STREAM, seed])
+    labels = rng.choice(len(CLASS_NAMES), size=config.labels, replace=False)
+    targets = []
+    for index, label in enumerate(labels):
+        size = config.image_size
+        # main(): randn(1, H, W, 3) * 8 + 128, over 255, permuted to (1, 3, H, W): grey 128
+        # with noise of 8 levels (standard deviation), about 0.502 +- 0.031 per pixel.
+        noise = rng.standard_normal((1, size, size, 3)).astype(np.float32)
+        start = ((noise * 8 + 128) / 255).transpose(0, 3, 1, 2)
+        targets.append(Target(case_id=f"label{index}", label=int(label),
+                              start=np.ascontiguousarray(start, dtype=np.float32)))
+    return Plan(targets=tuple(targets), harness_seed=int(rng.integers(0, 2**31 - 1)))
+
+
+def build_job(source: str, config: GdConfig, plan: Plan, classifier: bytes) -> SandboxJob:
+    """The sandbox job: the submission, the classifier's weights, the start images, job.json."""
+    files: dict[str, bytes] = {
+        "submission/gd.py": source.encode("utf-8"),
+        "in/classifier.npz": classifier,
+    }
+    labels = []
+    for target in plan.targets:
+        name = f"{target.case_id}_start"
+        files[f"in/{name}.npy"] = _npy_bytes(target.start)
+        labels.append({"id": target.case_id, "label": target.label, "start": name})
+    job = {
+        "module": "gd",
+        "seed": plan.harness_seed,
+        "iterations": config.iterations,
+        "call_time_s": config.call_time_s,
+        "labels": labels,
+    }
+    files["in/job.json"] = json.dumps(job).encode("utf-8")
+    return SandboxJob(harness=HARNESS, files=files)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()

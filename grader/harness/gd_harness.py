@@ -1,0 +1,104 @@
+"""Runs a student's gd.py gradient ascent on the shipped classifier, inside the sandbox.
+
+Like the other harnesses it judges nothing: for each target label of /work/in/job.json it
+calls gradient_descent(start image, model, loss, iterations=N) exactly as the handout's main()
+does, and records what came back (the image) and the model's state afterwards (to show
+whether the submission changed the weights). The trusted side recomputes every probability
+with its own copy of the classifier.
+
+Inputs: in/job.json ({"module", "seed", "iterations", "call_time_s", "labels": [{"id",
+"label", "start"}]}), in/classifier.npz (state_dict arrays), in/<start>.npy (1, 3, S, S).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves out the script's dir
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import classifier_net  # noqa: E402
+import common  # noqa: E402
+
+
+class CallTimeout(BaseException):
+    """Raised by the per-call timer; a BaseException so `except Exception` cannot swallow it."""
+
+
+def _on_alarm(signum, frame):
+    raise CallTimeout()
+
+
+def main() -> int:
+    job = common.load_job()
+    writer = common.ResultWriter()
+    # One thread, as on the grading machine: sums then come out bit-identical run to run.
+    torch.set_num_threads(1)
+    try:
+        module = common.import_submission(job.get("module", "gd"))
+    except common.SubmissionImportError as error:
+        writer.write("_import", {"status": "import_error", "message": str(error)}, {})
+        return 0
+    function = getattr(module, "gradient_descent", None)
+    if not callable(function):
+        writer.write("_import", {"status": "import_error",
+                                 "message": "gd.py defines no function `gradient_descent`"}, {})
+        return 0
+    with np.load(common.IN_DIR / "classifier.npz", allow_pickle=False) as weights:
+        arrays = {name: weights[name] for name in weights.files}
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for index, target in enumerate(job["labels"]):
+        # Each label starts from the same seeded state however the earlier calls went, so
+        # one label's result does not depend on what the student's code did before it.
+        seed = int(job["seed"]) + index
+        np.random.seed(seed)  # normalize_and_jitter draws its offsets from np.random
+        torch.manual_seed(seed)
+        model = classifier_net.load_classifier(arrays)  # fresh: an earlier call may have changed it
+        record, result = run_label(function, model, target, job)
+        writer.write(target["id"], record, result)
+    writer.close()
+    return 0
+
+
+def run_label(function, model: torch.nn.Module, target: dict, job: dict) -> tuple[dict, dict]:
+    """One call of gradient_descent; returns the record and the arrays to send back."""
+    label = int(target["label"])
+    image = torch.from_numpy(common.load_input(target["start"])).float()
+    image.requires_grad_()  # as main() does before calling gradient_descent
+    record: dict = {"status": "ok", "label": label}
+    call_time_s = float(job["call_time_s"])
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, call_time_s)
+    try:
+        returned = function(image, model, lambda tensor: tensor[0, label].mean(),
+                            iterations=int(job["iterations"]))
+    except CallTimeout:
+        record.update(status="timeout", message=f"did not finish within {call_time_s:g} s")
+        return record, {}
+    except BaseException as error:  # noqa: BLE001 - anything the student's code raises
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        record.update(status="raised", message=common.student_traceback(error))
+        return record, {}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    record["elapsed_s"] = round(time.monotonic() - started, 3)
+    arrays: dict[str, np.ndarray] = {}
+    array, record["described"] = common.to_array(returned)
+    if array is not None:
+        arrays["image"] = array
+    try:
+        arrays["weights"] = classifier_net.state_vector(model).numpy()
+    except (RuntimeError, TypeError, AttributeError) as error:
+        # The submission replaced parts of the model so that its state cannot be read.
+        record["weights_error"] = f"{type(error).__name__}: {str(error)[:200]}"
+    return record, arrays
+
+
+if __name__ == "__main__":
+    sys.exit(main())
