@@ -143,13 +143,12 @@ def _activation(rng, pair_rng, item: str, c: int) -> Case:
     # sigmoid: up to |z| = 25, where float32 saturates; relu: 0.1 .. 30.
     high = 1.4 if activation == "sigmoid" else 1.5
     x = _far_from_zero(rng, (B, size), -1, high)
-    if activation == "sigmoid" and size > 1:
-        x[0, 0] = rng.uniform(-2, 2) or 0.5  # one unsaturated value sets the scale
-    if activation == "relu":
-        # Both sides of 0 in every case, so no case's expected gradient is all zeros.
-        x[0, 0] = abs(x[0, 0])
-        if size > 1:
-            x[0, 1] = -abs(x[0, 1])
+    # One moderate value per case: it sets the scale, so elements a float32 sigmoid rounds
+    # to exactly 0 or 1 are judged against it. For relu it is the positive side (with g =
+    # sigmoid after it, z3 stays unsaturated too) and a negative one follows.
+    x[0, 0] = rng.uniform(-2, 2) if activation == "sigmoid" else rng.uniform(0.5, 3)
+    if activation == "relu" and size > 1:
+        x[0, 1] = -abs(x[0, 1])
     eye = np.eye(size)
     inputs = {"x": _f32(x), "W1": _f32(eye), "b1": _f32(np.zeros(size)),
               "W2": _f32(eye), "b2": _f32(np.zeros(size))}

@@ -38,13 +38,14 @@ def diagnose_shape(name: str, student_shape: tuple, expected_shape: tuple) -> st
 
 
 def diagnose_values(case: Case, name: str, student: np.ndarray, expected: dict,
-                    previous: dict | None, rtol: float, atol_scale: float) -> str | None:
+                    previous: dict | None, rtol: float, atol_scale: float,
+                    slack=0.0) -> str | None:
     """The known mistake `student` matches, or None."""
     e = expected[name]
 
     def matches(candidate) -> bool:
         return candidate.shape == student.shape and bool(np.all(
-            within_tolerance(student, candidate, rtol, atol_scale)))
+            within_tolerance(student, candidate, rtol, atol_scale, slack)))
 
     if not np.any(student) and np.any(e):
         return f"{_label(name)} is all zeros: it does not seem to be computed"
@@ -69,7 +70,7 @@ def diagnose_values(case: Case, name: str, student: np.ndarray, expected: dict,
             return ("the sigmoid derivative is computed from z instead of from sigmoid(z): "
                     "it is s * (1 - s) with s = sigmoid(z)")
     if activation == "relu":
-        message = _relu_mistake(case, name, student, expected, rtol, atol_scale)
+        message = _relu_mistake(case, name, student, expected, rtol, atol_scale, slack)
         if message:
             return message
     return None
@@ -117,11 +118,11 @@ def _activation_backward(case: Case, name: str, expected: dict, wrong: dict) -> 
 
 
 def _relu_mistake(case: Case, name: str, student: np.ndarray, expected: dict,
-                  rtol: float, atol_scale: float) -> str | None:
+                  rtol: float, atol_scale: float, slack) -> str | None:
     """Wrong only where a ReLU's input is at or below 0."""
     c = case.config
     e = expected.get(f"{name}.chain", expected[name])
-    wrong = ~within_tolerance(student, e, rtol, atol_scale)
+    wrong = ~within_tolerance(student, e, rtol, atol_scale, slack)
     if not wrong.any():
         return None
     nonpositive = np.zeros(student.shape, dtype=bool)

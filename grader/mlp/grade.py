@@ -29,6 +29,7 @@ class Settings:
     reference: str
     rtol: float
     atol_scale: float
+    float32_error_factor: float
     case_time_s: float
     max_scores: dict[str, float]
     counts: dict[str, int]
@@ -40,7 +41,9 @@ class Settings:
         if missing:
             raise GraderFault(f"the assignment file has no [mlp.items] for {sorted(missing)}")
         return cls(reference=table["reference"], rtol=float(table["rtol"]),
-                   atol_scale=float(table["atol_scale"]), case_time_s=float(table["case_time_s"]),
+                   atol_scale=float(table["atol_scale"]),
+                   float32_error_factor=float(table["float32_error_factor"]),
+                   case_time_s=float(table["case_time_s"]),
                    max_scores={item: float(items[item]["max_score"]) for item in ITEMS},
                    counts={item: int(items[item]["cases"]) for item in ITEMS})
 
@@ -147,14 +150,16 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
         description = described.get(name) if isinstance(described, dict) else None
         if name in output.rejected:
             description = f"unreadable ({output.rejected[name]})"
+        slack = settings.float32_error_factor * e[f"{name}.err32"]
         check = compare_output(_display(name), student, str(description) if description else None,
-                               reference, settings.rtol, settings.atol_scale, e.get(f"{name}.alt"))
+                               reference, settings.rtol, settings.atol_scale, e.get(f"{name}.alt"),
+                               slack)
         if check.status == "error" and student is not None and student.shape != reference.shape:
             check.message = diagnose.diagnose_shape(name, student.shape, reference.shape) or check.message
         elif check.status == "failed":
             check.message = diagnose.diagnose_values(
                 case, name, student, {**e, name: reference}, previous, settings.rtol,
-                settings.atol_scale) or check.message
+                settings.atol_scale, slack) or check.message
         verdict.add(check)
     modified = output.record.get("modified") or []
     if isinstance(modified, list) and modified and verdict.status == "passed":

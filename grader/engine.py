@@ -1,0 +1,135 @@
+"""The engine: submitted files in, one Report out. The CLI, the Celery task and the tests
+all call `grade()` (or `grade_submission()` when they need to know whose fault a failure was).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from grader.assignment import Assignment, load_assignment
+from grader.errors import GraderError
+from grader.mlp.items import ITEMS, split
+from grader.report import FileGrade, Report, TestResult
+from grader.source_check import check_source
+from grader.version import GRADER_VERSION
+
+log = logging.getLogger(__name__)
+
+# Seeds are drawn below 2**31 so they survive any JSON or database integer column.
+SEED_BOUND = 2**31
+INTERNAL_ERROR = ("internal error: the grader failed ({}). This is not your fault and costs "
+                  "you no points; grade again later")
+
+
+@dataclass
+class Grading:
+    """A report and what the caller needs to know about it beyond the report."""
+
+    report: Report
+    internal_fault: bool = False
+    """The grader or its sandbox failed: exit 1, retry; never the student's zero."""
+    unusable: list[str] = field(default_factory=list)
+    """Reasons a submitted file is not usable input at all (empty, binary, not UTF-8)."""
+    graded_any: bool = False
+    """Some submitted file got far enough to run; else the report's status is `error`."""
+
+
+def grade(files: Mapping[str, bytes], assignment: str = "hw1", seed: int | None = None) -> Report:
+    """Grade `files` ("mlp.py" and/or "gd.py" -> bytes); the same files and seed give the same report."""
+    return grade_submission(files, assignment, seed).report
+
+
+def grade_submission(files: Mapping[str, bytes], assignment: str = "hw1",
+                     seed: int | None = None) -> Grading:
+    """Like grade(), with the fault classification the CLI and the service act on."""
+    seed = secrets.randbelow(SEED_BOUND) if seed is None else int(seed)
+    unknown = sorted(set(files) - {"mlp.py", "gd.py"})
+    if unknown:
+        raise ValueError(f"unknown submitted files: {unknown}")
+    try:
+        spec = load_assignment(assignment)
+        grading = Grading(report=_empty_report(seed))
+        grades = [_grade_mlp(files.get("mlp.py"), spec, seed, grading),
+                  _grade_gd(files.get("gd.py"), spec, seed, grading)]
+    except GraderError as error:
+        log.exception("grading failed")
+        return _fault(seed, str(error))
+    except Exception as error:  # noqa: BLE001 - a grader bug must become a report, not a traceback
+        log.exception("grader bug")
+        return _fault(seed, f"{type(error).__name__} in the grader")
+    report = grading.report
+    for file_grade in grades:
+        report.tests += file_grade.tests
+        report.integrity += file_grade.integrity
+        report.errors += file_grade.errors
+        report.artifacts += file_grade.artifacts
+    report.score = round(sum(t.score for t in report.tests), 4)
+    report.max_score = round(sum(t.max_score for t in report.tests), 4)
+    if not grading.graded_any:
+        report.status = "error"
+        if not report.errors:
+            report.errors.append("no file was submitted")
+    return grading
+
+
+def _empty_report(seed: int) -> Report:
+    return Report(status="graded", score=0.0, max_score=0.0, seed=seed,
+                  grader_version=GRADER_VERSION)
+
+
+def _fault(seed: int, why: str) -> Grading:
+    report = _empty_report(seed)
+    report.status = "error"
+    report.errors.append(INTERNAL_ERROR.format(why))
+    return Grading(report=report, internal_fault=True)
+
+
+def _grade_mlp(data: bytes | None, spec: Assignment, seed: int, grading: Grading) -> FileGrade:
+    from grader.integrity import flag_autograd
+    from grader.mlp.grade import grade_mlp
+
+    max_scores = {item: float(spec.mlp["items"][item]["max_score"]) for item in ITEMS}
+    if data is None:
+        return FileGrade(tests=_mlp_tests(max_scores, "skipped", "mlp.py was not submitted"))
+    check = check_source("mlp.py", data)
+    if check.problem:
+        if check.unusable:
+            grading.unusable.append(check.problem)
+        return FileGrade(tests=_mlp_tests(max_scores, "error", check.problem), errors=[check.problem])
+    flags, zeroed = flag_autograd(check.source)
+    grading.graded_any = True
+    return grade_mlp(check.source, spec.mlp, seed, spec.limits_for("mlp"), flags, zeroed)
+
+
+def _mlp_tests(max_scores: dict[str, float], status: str, output: str) -> list[TestResult]:
+    tests = []
+    for item in ITEMS:
+        layer, direction = split(item)
+        tests.append(TestResult(name=f"mlp.{item}", layer=layer, direction=direction, score=0.0,
+                                max_score=max_scores[item], status=status, output=output))
+    return tests
+
+
+def _grade_gd(data: bytes | None, spec: Assignment, seed: int, grading: Grading) -> FileGrade:
+    try:
+        from grader.gd import grade_gd
+    except ImportError:
+        if data is None:
+            return FileGrade()
+        raise
+    limits = spec.limits_for("gd")
+    if data is None:
+        return grade_gd(None, spec.gd, seed, limits)
+    check = check_source("gd.py", data)
+    if check.problem:
+        if check.unusable:
+            grading.unusable.append(check.problem)
+        skipped = grade_gd(None, spec.gd, seed, limits)
+        for test in skipped.tests:
+            test.status, test.output, test.score = "error", check.problem, 0.0
+        return FileGrade(tests=skipped.tests, errors=[check.problem])
+    grading.graded_any = True
+    return grade_gd(check.source, spec.gd, seed, limits)
