@@ -77,6 +77,8 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
         what = _text(record.get("described")) or "something that is not an array"
         reason = output.rejected.get("image")
         detail = f" ({reason})" if reason else ""
+        if what == "None":
+            detail = " (is its body still the handout's `pass`, or is a `return` missing?)"
         return judge_everything_as(target, "error", (
             f"gradient_descent returned {what}{detail}; it must return the image, a tensor of "
             f"shape {_shape(target.start.shape)} with values in [0, 1]"))

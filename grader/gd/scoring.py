@@ -13,7 +13,8 @@ from grader.report import TestResult
 
 
 def score_checks(judgements: list[CallJudgement], config: GdConfig) -> list[TestResult]:
-    staff = "\n".join(f"{j.target.case_id} {j.target.description}: " + "; ".join(j.staff)
+    staff = "\n".join(f"{j.target.case_id} {j.target.description}: "
+                      + ("; ".join(j.staff) or "no image to judge (see the checks' output)")
                       for j in judgements)
     results = []
     for name in CHECKS:

@@ -1,0 +1,274 @@
+"""The gd checks on the trusted side, fed with real images and the real shipped classifier.
+
+No sandbox here: each test builds what the harness would have sent back (a CaseOutput) from
+images made in this process, so every check and message can be pinned down in milliseconds.
+The end-to-end runs through the sandbox are in test_gd_grade.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from grader.errors import AssignmentError, GraderFault
+from grader.gd.checks import judge_call
+from grader.gd.classifier import IMAGENET_MEAN, IMAGENET_STD, trusted_classifier
+from grader.gd.config import CHECKS, REPO_ROOT, GdConfig
+from grader.gd.job import build_job, plan_grade
+from grader.gd.picture import render_picture
+from grader.gd.scoring import score_checks
+from grader.harness.classifier_net import CLASS_NAMES, load_classifier
+from grader.outputs import CaseOutput
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread, as in the sandbox: on 2 shared cores two threads only contend."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def config(assignment) -> GdConfig:
+    return GdConfig.from_table(assignment.gd)
+
+
+@pytest.fixture(scope="module")
+def classifier(config):
+    return trusted_classifier(config.classifier, config.classifier_sha256)
+
+
+@pytest.fixture(scope="module")
+def plan(config):
+    return plan_grade(config, seed=7)
+
+
+def ascend(start: np.ndarray, label: int, sign: float = 1.0, steps: int = 32) -> np.ndarray:
+    """Adam on the pixels of a float32 copy of the classifier, clamped to [0, 1] (test-side code)."""
+    arrays = dict(np.load(REPO_ROOT / "reference/classifier/classifier.npz", allow_pickle=False))
+    model = load_classifier(arrays)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    image = torch.from_numpy(start.copy()).requires_grad_()
+    optimizer = torch.optim.Adam([image], lr=0.02)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (-sign * model((image - mean) / std)[0, label]).backward()
+        optimizer.step()
+        with torch.no_grad():
+            image.clamp_(0, 1)
+    return image.detach().numpy().astype(np.float64)
+
+
+def output_for(image, weights, **record) -> CaseOutput:
+    arrays = {"weights": weights}
+    if image is not None:
+        arrays["image"] = image
+    return CaseOutput(case_id="label0", record={"status": "ok", "described": "a Tensor", **record},
+                      arrays=arrays)
+
+
+@pytest.fixture(scope="module")
+def good_image(plan):
+    target = plan.targets[0]
+    return ascend(target.start, target.label)
+
+
+def statuses(judgement) -> dict[str, str]:
+    return {name: judgement.verdicts[name].status for name in CHECKS}
+
+
+def test_an_ascended_image_passes_every_check(plan, good_image, classifier, config):
+    judgement = judge_call(plan.targets[0], output_for(good_image, classifier.state), classifier, config)
+    assert statuses(judgement) == dict.fromkeys(CHECKS, "passed")
+    assert judgement.probability >= config.threshold
+    assert judgement.start_probability < 0.2
+
+
+def test_descent_fails_only_the_probability_and_says_descending(plan, classifier, config):
+    target = plan.targets[0]
+    image = ascend(target.start, target.label, sign=-1.0, steps=8)
+    judgement = judge_call(target, output_for(image, classifier.state), classifier, config)
+    assert statuses(judgement) == {"target_probability": "failed", "shape_and_range": "passed",
+                                   "model_unchanged": "passed", "finite": "passed"}
+    assert "descending instead of ascending" in judgement.verdicts["target_probability"].message
+    assert judgement.probability < judgement.start_probability
+
+
+def test_values_outside_0_1_fail_only_shape_and_range(plan, good_image, classifier, config):
+    image = good_image * 1.5 - 0.25  # what forgetting the clamp looks like: beyond both ends
+    judgement = judge_call(plan.targets[0], output_for(image, classifier.state), classifier, config)
+    assert judgement.verdicts["shape_and_range"].status == "failed"
+    assert "clamp" in judgement.verdicts["shape_and_range"].message
+    assert judgement.verdicts["finite"].status == "passed"
+    assert judgement.verdicts["model_unchanged"].status == "passed"
+
+
+def test_rounding_within_the_tolerance_is_inside_the_range(plan, good_image, classifier, config):
+    image = good_image.copy()
+    image[0, 0, 0, 0] = 1.0 + config.range_tolerance / 2
+    judgement = judge_call(plan.targets[0], output_for(image, classifier.state), classifier, config)
+    assert judgement.verdicts["shape_and_range"].status == "passed"
+
+
+def test_nan_fails_finite_and_the_probability(plan, good_image, classifier, config):
+    image = good_image.copy()
+    image[0, 1, 10:20, 10:20] = np.nan
+    judgement = judge_call(plan.targets[0], output_for(image, classifier.state), classifier, config)
+    assert judgement.verdicts["finite"].status == "failed"
+    assert "100 NaN" in judgement.verdicts["finite"].message
+    assert judgement.verdicts["target_probability"].status == "failed"
+    assert judgement.verdicts["shape_and_range"].status == "passed"  # the finite values are in range
+    assert judgement.verdicts["model_unchanged"].status == "passed"
+
+
+def test_changed_weights_fail_model_unchanged_and_name_the_tensor(plan, good_image, classifier, config):
+    weights = classifier.state.copy()
+    weights[0] += 1e-3  # the first conv's first weight
+    judgement = judge_call(plan.targets[0], output_for(good_image, weights), classifier, config)
+    verdict = judgement.verdicts["model_unchanged"]
+    assert verdict.status == "failed"
+    assert "0.weight" in verdict.message and "optimizer" in verdict.message
+    assert judgement.verdicts["target_probability"].status == "passed"
+
+
+def test_changed_batchnorm_statistics_point_at_train_mode(plan, good_image, classifier, config):
+    weights = classifier.state.copy()
+    offset = 0
+    for name, size in classifier.layout:
+        if name == "1.running_mean":
+            weights[offset:offset + size] += 0.01
+        offset += size
+    judgement = judge_call(plan.targets[0], output_for(good_image, weights), classifier, config)
+    verdict = judgement.verdicts["model_unchanged"]
+    assert verdict.status == "failed"
+    assert "1.running_mean" in verdict.message and "eval mode" in verdict.message
+
+
+def test_wrong_shape_is_an_error_of_shape_and_probability(plan, good_image, classifier, config):
+    judgement = judge_call(plan.targets[0], output_for(good_image[0], classifier.state), classifier, config)
+    assert judgement.verdicts["shape_and_range"].status == "error"
+    assert "(3, 64, 64)" in judgement.verdicts["shape_and_range"].message
+    assert "(1, 3, 64, 64)" in judgement.verdicts["shape_and_range"].message
+    assert judgement.verdicts["target_probability"].status == "error"
+
+
+def test_returning_none_is_an_error_everywhere(plan, classifier, config):
+    output = output_for(None, classifier.state, described="None")
+    judgement = judge_call(plan.targets[0], output, classifier, config)
+    assert statuses(judgement) == dict.fromkeys(CHECKS, "error")
+    assert "returned None" in judgement.verdicts["finite"].message
+
+
+def test_the_untouched_start_image_earns_nothing(plan, classifier, config):
+    target = plan.targets[0]
+    judgement = judge_call(target, output_for(target.start.astype(np.float64), classifier.state),
+                           classifier, config)
+    assert statuses(judgement) == dict.fromkeys(CHECKS, "failed")
+    assert "unchanged" in judgement.verdicts["target_probability"].message
+
+
+def test_partial_credit_is_the_share_of_labels_passed(plan, good_image, classifier, config):
+    first, second = plan.targets
+    judgements = [judge_call(first, output_for(good_image, classifier.state), classifier, config),
+                  judge_call(second, output_for(second.start * 0.99, classifier.state), classifier, config)]
+    tests = {t.name: t for t in score_checks(judgements, config)}
+    probability = tests["gd.target_probability"]
+    assert probability.status == "failed"
+    assert probability.score == pytest.approx(probability.max_score / 2)
+    assert tests["gd.finite"].score == tests["gd.finite"].max_score
+    assert first.description in probability.output and second.description in probability.output
+
+
+def test_plan_is_reproducible_and_depends_on_the_seed(config):
+    a, b = plan_grade(config, 123), plan_grade(config, 123)
+    assert [t.label for t in a.targets] == [t.label for t in b.targets]
+    assert all(np.array_equal(x.start, y.start) for x, y in zip(a.targets, b.targets))
+    assert a.harness_seed == b.harness_seed
+    plans = [plan_grade(config, seed) for seed in range(20)]
+    assert len({tuple(t.label for t in p.targets) for p in plans}) > 5
+    for p in plans:
+        labels = [t.label for t in p.targets]
+        assert len(set(labels)) == len(labels) == config.labels
+        start = p.targets[0].start
+        assert start.shape == (1, 3, config.image_size, config.image_size)
+        assert start.dtype == np.float32
+        # main()'s grey noise: 128/255 = 0.502, standard deviation 8/255 = 0.031
+        assert abs(start.mean() - 0.502) < 0.005 and abs(start.std() - 0.0314) < 0.002
+
+
+def test_job_carries_the_submission_weights_and_starts(config, plan):
+    job = build_job("print('hi')\n", config, plan, b"weights")
+    assert job.harness == "gd_harness.py"
+    assert job.files["submission/gd.py"] == b"print('hi')\n"
+    assert job.files["in/classifier.npz"] == b"weights"
+    assert {f"in/{t.case_id}_start.npy" for t in plan.targets} <= set(job.files)
+
+
+def test_a_different_weights_file_is_refused(config, tmp_path):
+    changed = bytearray(config.classifier.read_bytes())
+    changed[-100] ^= 0xFF
+    path = tmp_path / "classifier.npz"
+    path.write_bytes(bytes(changed))
+    with pytest.raises(GraderFault, match="sha256"):
+        trusted_classifier(path, config.classifier_sha256)
+
+
+def test_bad_gd_tables_are_assignment_errors(assignment):
+    table = dict(assignment.gd)
+    del table["threshold"]
+    with pytest.raises(AssignmentError, match="threshold"):
+        GdConfig.from_table(table)
+    with pytest.raises(AssignmentError, match="probability"):
+        GdConfig.from_table({**assignment.gd, "threshold": 1.5})
+    with pytest.raises(AssignmentError, match="gd.checks"):
+        GdConfig.from_table({**assignment.gd, "checks": {"finite": {"max_score": 1.0}}})
+
+
+def test_picture_is_a_png_of_every_judged_image(plan, good_image, classifier, config):
+    judgements = [judge_call(t, output_for(good_image, classifier.state), classifier, config)
+                  for t in plan.targets]
+    artifact = render_picture(judgements)
+    assert artifact.name == "gd.png" and artifact.media_type == "image/png"
+    decoded = cv2.imdecode(np.frombuffer(artifact.data, np.uint8), cv2.IMREAD_COLOR)
+    # two 64 px images at 4x (256 px) with an 8 px gap, a 40 px caption below
+    assert decoded.shape == (256 + 40, 2 * 256 + 8, 3)
+    # the top-left pixel is the image's own, converted RGB -> BGR
+    expected_rgb = np.rint(good_image[0, :, 0, 0] * 255)
+    assert np.array_equal(decoded[0, 0], expected_rgb[::-1])
+
+
+def test_no_picture_without_a_valid_image(plan, classifier, config):
+    judgement = judge_call(plan.targets[0], output_for(None, classifier.state, described="None"),
+                           classifier, config)
+    assert render_picture([judgement]) is None
+
+
+def _shapes_module():
+    spec = importlib.util.spec_from_file_location("shapes", REPO_ROOT / "reference/classifier/shapes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_shipped_classifier_recognises_fresh_shapes_and_doubts_grey_noise(config, classifier):
+    shapes = _shapes_module()
+    rng = np.random.default_rng(99)
+    labels = rng.integers(0, len(CLASS_NAMES), 200)
+    images = shapes.draw_batch(labels, rng).astype(np.float64)
+    mean = np.array(IMAGENET_MEAN).reshape(1, 3, 1, 1)
+    std = np.array(IMAGENET_STD).reshape(1, 3, 1, 1)
+    with torch.no_grad():
+        predicted = classifier.model(torch.from_numpy((images - mean) / std)).argmax(1).numpy()
+        grey = plan_grade(replace(config, labels=1), 5).targets[0].start.astype(np.float64)
+        grey_probabilities = classifier.model(torch.from_numpy((grey - mean) / std)).softmax(1)
+    assert (predicted == labels).mean() >= 0.98
+    assert float(grey_probabilities.max()) < 0.2  # far below the threshold: a no-op cannot pass
