@@ -81,7 +81,9 @@ def main(argv: list[str]) -> int:
         stage_mounts(spec["stage"])
         set_rlimits(spec["rlimits"])
         drop_privileges(spec["uid"], spec["gid"])
-        os.execv(command[0], command)
+        # Empty environment: bwrap stays the sandbox's pid 1, and the job can read
+        # /proc/1/environ; the grader's variables (secrets) must not be there.
+        os.execve(command[0], command, {})
     except OSError as error:
         # 125: the launcher failed, not the job (the runner reports an internal error).
         print(f"launcher: {error}", file=sys.stderr)

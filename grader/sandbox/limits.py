@@ -6,7 +6,13 @@ limit, never raise it (`Limits.lowered_to`), so a caller cannot buy a student mo
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields, replace
+
+CEILING_ENV = "AUTOGRADER_SANDBOX_MAX_LIMITS"
+"""Machine-wide caps, e.g. "wall_time_s=5,memory_mb=1024": a small machine (or the escape
+suite, which must stay fast) lowers every run's limits without editing the assignment file.
+It can only lower a limit, so setting it can never buy a submission more."""
 
 
 @dataclass(frozen=True)
@@ -42,3 +48,18 @@ class Limits:
         """These limits, with each one lowered to `other`'s where that is smaller."""
         return replace(self, **{f.name: min(getattr(self, f.name), getattr(other, f.name))
                                 for f in fields(self)})
+
+    def capped_by_environment(self, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Limits":
+        """These limits lowered to the caps in AUTOGRADER_SANDBOX_MAX_LIMITS, if set."""
+        text = (os.environ if environ is None else environ).get(CEILING_ENV, "").strip()
+        if not text:
+            return self
+        caps = {}
+        types = {f.name: type(getattr(self, f.name)) for f in fields(self)}
+        for item in text.split(","):
+            name, _, value = item.partition("=")
+            name = name.strip()
+            if name not in types:
+                raise ValueError(f"{CEILING_ENV}: unknown limit {name!r}")
+            caps[name] = types[name](float(value))
+        return self.lowered_to(replace(self, **caps))

@@ -46,12 +46,12 @@ class SandboxPolicy:
     sandbox_uid: int = 65534
     """uid inside: nobody. Not 0, so no capabilities inside the user namespace either."""
     sandbox_gid: int = 65534
-    host_uid: int = 65534
-    """uid bwrap runs as on the host (the launcher drops to it before exec). Not root: when
-    bwrap runs as root the job's uid maps to host uid 0, and the kernel lets a uid-0 process
-    write /proc/sys/kernel/core_pattern even without capabilities (measured: writable), which
-    is a way out to root. As host nobody it maps to nobody, and owns nothing of the host."""
-    host_gid: int = 65534
+    host_uid: int | None = None
+    """uid (and gid) bwrap runs as on the host; None: a fresh one per job (uids.py).
+    Never root: when bwrap runs as root, the job's uid maps to host uid 0, and the kernel
+    lets a uid-0 process write /proc/sys/kernel/core_pattern even with no capabilities
+    (measured here: writable), which is a way out to root on the host. As an unprivileged
+    host uid it owns nothing of the host."""
     hostname: str = "sandbox"
     """UTS namespace name: hides the grader machine's name."""
 
@@ -96,12 +96,14 @@ class SandboxPolicy:
         return [self.python, "-I", "-B", f"{HARNESS_INSIDE}/{harness}"]
 
     def bwrap_argv(self, bwrap: str, sources: Mapping[str, str], workdir: str,
-                   command: Sequence[str]) -> list[str]:
+                   command: Sequence[str], status_fd: int | None = None) -> list[str]:
         """bubblewrap's argv. `sources` maps each bind's host path to the path bwrap should
-        bind from (a staged copy of the mount, see launcher.py); `workdir` is the staged
-        host path of the job's work dir."""
-        argv = [
-            bwrap,
+        bind from (a staged copy of the mount, see launcher.py); `workdir` is the host path
+        of the job's work dir; bwrap reports start and exit as JSON lines on `status_fd`."""
+        argv = [bwrap]
+        if status_fd is not None:
+            argv += ["--json-status-fd", str(status_fd)]
+        argv += [
             # Namespaces: own users (uid mapping), processes (cannot see or signal the host's,
             # and all die with its init), network (only a down loopback: no Redis, no
             # PostgreSQL, no DNS, no internet), IPC (no shared memory with the host), UTS.

@@ -21,6 +21,8 @@ class TreeSample:
     """One look at the tree."""
 
     pids: list[int]
+    threads: int
+    """Threads of all its processes: what RLIMIT_NPROC and pids.max count."""
     rss_mb: float
     cpu_time_s: float
 
@@ -58,5 +60,6 @@ def sample_tree(root_pid: int) -> TreeSample:
     # utime + stime (fields 14, 15 of stat; 12, 13 after the name) of live processes;
     # cutime + cstime add the children they have already reaped.
     ticks = sum(int(fields[pid][i]) for pid in pids for i in (11, 12, 13, 14))
-    return TreeSample(pids=pids, rss_mb=rss_pages * _PAGE_BYTES / 2**20,
+    threads = sum(int(fields[pid][17]) for pid in pids)  # num_threads, field 20 of stat
+    return TreeSample(pids=pids, threads=threads, rss_mb=rss_pages * _PAGE_BYTES / 2**20,
                       cpu_time_s=ticks / _TICKS_PER_S)

@@ -1,9 +1,12 @@
-"""run_job: one job's lifecycle — prepare (work dir, cgroups, argv), run (watch limits, read
-output), clean up (kill the tree, remove everything) in `finally`.
+"""run_job: one job's lifecycle — prepare (work dir, cgroups, argv), run (watch the limits,
+read the output), clean up (kill the tree, remove everything) in `finally`.
 
-The runner is the only place that decides an Outcome. It trusts its own measurements (the
-clock, the cgroup counters, the work dir's size) over anything the job could fake, such as
-its exit code.
+`SandboxProcess` is the reusable part: it starts any command under a policy and limits and
+supervises it; run_job is one use of it (a harness, then exit). A warm fork server would be
+another: started once with its own command, supervised for its lifetime.
+
+The runner alone decides the Outcome, and it trusts its own measurements (the clock, the
+cgroup counters, the work dir's size) over anything the job could fake, such as its exit code.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
+from grader.sandbox import messages
 from grader.sandbox.cgroups import JobCgroup
 from grader.sandbox.errors import SandboxError, SandboxStartError, SandboxUnavailable
 from grader.sandbox.job import Outcome, SandboxJob, SandboxResult
@@ -31,17 +35,19 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.output import BoundedCapture
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.proctree import sample_tree
+from grader.sandbox.uids import JobUid
 from grader.sandbox.workdir import WorkDir
-from grader.sandbox import messages
 
 LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 POLL_S = 0.05
-"""Seconds between limit checks: a memory or disk overrun is caught within 50 ms of it."""
+"""Seconds between limit checks: a memory or process overrun is caught within 50 ms."""
 GRACE_CPU_S = 2
 """RLIMIT_CPU hard minus soft, seconds: the soft limit sends SIGXCPU (a clear cause), the hard
 one SIGKILL for a job that catches SIGXCPU."""
 DRAIN_S = 2.0
 """Seconds to keep reading stdout/stderr after the tree is dead (pipes close at once then)."""
+KILL_WAIT_S = 10.0
+"""Seconds to wait for bwrap to die after SIGKILL (it takes milliseconds)."""
 
 _policy: SandboxPolicy | None = None
 
@@ -55,6 +61,7 @@ def default_policy() -> SandboxPolicy:
 
 
 def find_bwrap() -> str:
+    """bwrap's path, or SandboxUnavailable saying which package to install."""
     path = shutil.which("bwrap")
     if path is None:
         raise SandboxUnavailable(
@@ -70,7 +77,7 @@ def jobs_base_dir() -> Path:
 
 
 def rlimits_for(limits: Limits, with_cgroup: bool) -> dict[str, list[int]]:
-    """Per-process kernel limits, inherited by every process of the job."""
+    """Per-process kernel limits, set by the launcher and inherited by every process."""
     cpu_s = max(1, math.ceil(limits.cpu_time_s))
     file_bytes = limits.file_size_mb * 2**20
     rlimits = {
@@ -85,100 +92,124 @@ def rlimits_for(limits: Limits, with_cgroup: bool) -> dict[str, list[int]]:
         "RLIMIT_CORE": [0, 0],
     }
     if not with_cgroup:
-        # Fallback only: counts every process of host uid nobody, so concurrent jobs share
-        # it. With a pids cgroup the count is the job's own and this stays unset.
+        # Fallback for the pids cgroup: counts the processes and threads of the job's host
+        # uid, its own (uids.py), bwrap and the sandbox's init included.
         rlimits["RLIMIT_NPROC"] = [limits.processes, limits.processes]
     return rlimits
 
 
 @dataclass
-class _Watch:
-    """What the runner saw while the job ran."""
+class Supervision:
+    """What the runner saw while the process ran."""
 
     stopped_for: Outcome | None = None
+    """The limit the runner stopped it for, if any."""
     peak_memory_mb: float = 0.0
     cpu_time_s: float = 0.0
     started: bool = False
+    """bwrap reported the sandbox set up (else any failure is the sandbox's, not the job's)."""
     exit_status: int | None = None
-    notes: list[str] = field(default_factory=list)
+    """bwrap's report of the job's status: the exit code, or 128 + a signal number."""
+    wall_time_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    """Faults of the sandbox itself noticed on the way (for logs)."""
 
 
-class _Run:
-    """One started job: the launcher process, its pipes, its cgroup and its work dir."""
+class SandboxProcess:
+    """One command running under a policy and limits, with its work dir and cgroup.
 
-    def __init__(self, job: SandboxJob, limits: Limits, policy: SandboxPolicy) -> None:
-        self.job, self.limits, self.policy = job, limits, policy
+    Use: prepare(files) -> start(command) -> supervise() -> finish(), and close() in a
+    finally. Not thread-safe; one instance per process started."""
+
+    def __init__(self, limits: Limits, policy: SandboxPolicy, use_cgroups: bool = True) -> None:
+        self.limits, self.policy, self.use_cgroups = limits, policy, use_cgroups
+        self.job_uid: JobUid | None = None
+        self.uid = policy.host_uid
         self.workdir: WorkDir | None = None
         self.cgroup: JobCgroup | None = None
         self.process: subprocess.Popen | None = None
-        self.watch = _Watch()
+        self.stdout: BoundedCapture | None = None
+        self.stderr: BoundedCapture | None = None
+        self.seen = Supervision()
+        self._status: BoundedCapture | None = None
+        self._start_time = 0.0
 
     # -- prepare --------------------------------------------------------------------
-    def prepare(self) -> list[str]:
+    def prepare(self, files: dict[str, bytes] | None = None) -> None:
+        """A host uid of its own, a fresh work dir with the job's files, and the cgroups
+        with their limits."""
+        if self.uid is None:
+            self.job_uid = JobUid.acquire()
+            self.uid = self.job_uid.uid
+        self.workdir = WorkDir.create(jobs_base_dir(), self.limits.workdir_mb, self.uid, self.uid)
+        self.workdir.write_files(files or {}, self.uid, self.uid)
+        if self.use_cgroups:
+            self.cgroup = JobCgroup.create(f"autograder-{uuid.uuid4().hex[:12]}", self.limits)
+
+    def _launcher_argv(self, command: Sequence[str], status_fd: int) -> list[str]:
         bwrap = find_bwrap()
-        self.workdir = WorkDir.create(jobs_base_dir(), self.limits.workdir_mb,
-                                      self.policy.host_uid, self.policy.host_gid)
-        self.workdir.write_files(self.job.files, self.policy.host_uid, self.policy.host_gid)
-        self.cgroup = JobCgroup.create(f"autograder-{uuid.uuid4().hex[:12]}", self.limits)
         stage_root = self.workdir.root / "stage"
         stage_root.mkdir(mode=0o755)
         sources, stage = {}, []
         for index, bind in enumerate(self.policy.binds):
             target = stage_root / str(index)
-            if Path(bind.host).is_dir():
-                target.mkdir()
-            else:
-                target.touch()
+            target.mkdir() if Path(bind.host).is_dir() else target.touch()
             sources[bind.host] = str(target)
             stage.append([bind.host, str(target)])
         spec = {
             "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
             "stage": stage,
             "rlimits": rlimits_for(self.limits, self.cgroup is not None),
-            "uid": self.policy.host_uid,
-            "gid": self.policy.host_gid,
+            "uid": self.uid,
+            "gid": self.uid,
         }
-        command = self.policy.harness_command(self.job.harness)
-        bwrap_argv = self.policy.bwrap_argv(bwrap, sources, str(self.workdir.path), command)
-        return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec), "--", *bwrap_argv]
+        argv = self.policy.bwrap_argv(bwrap, sources, str(self.workdir.path), command,
+                                      status_fd=status_fd)
+        return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec), "--", *argv]
 
     # -- run ------------------------------------------------------------------------
-    def run(self, argv: list[str]) -> tuple[BoundedCapture, BoundedCapture, float]:
+    def start(self, command: Sequence[str]) -> None:
+        """Start `command` inside the sandbox; returns at once."""
         status_read, status_write = os.pipe()
-        # bwrap writes {"child-pid": N} once the sandbox is set up, then {"exit-code": N}:
-        # the line between "the sandbox failed" and "the job failed".
-        argv = argv[:argv.index("--unshare-user")] + ["--json-status-fd", str(status_write)] \
-            + argv[argv.index("--unshare-user"):]
-        start = time.monotonic()
         try:
+            argv = self._launcher_argv(command, status_write)
+            self._start_time = time.monotonic()
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 pass_fds=(status_write,), close_fds=True,
-                # Out of the grader's process group: a Ctrl-C or a group kill aimed at the
-                # grader is handled by the runner (which kills the tree), not half-delivered.
+                # Nothing of the grader's environment reaches the launcher or bwrap (whose
+                # /proc/1/environ the job can read); the job's own comes from the policy.
+                env={},
+                # Out of the grader's process group: a signal aimed at the grader's group
+                # does not half-kill the sandbox; the runner kills the whole tree itself.
                 start_new_session=True)
         except OSError as error:
             os.close(status_read)
             raise SandboxStartError(f"cannot start the sandbox launcher: {error}") from error
         finally:
             os.close(status_write)
-        stdout = BoundedCapture(self.process.stdout.fileno(), self.limits.output_bytes)
-        stderr = BoundedCapture(self.process.stderr.fileno(), self.limits.output_bytes)
-        status = BoundedCapture(status_read, 4096)
+        self.stdout = BoundedCapture(self.process.stdout.fileno(), self.limits.output_bytes)
+        self.stderr = BoundedCapture(self.process.stderr.fileno(), self.limits.output_bytes)
+        # bwrap writes {"child-pid": N} once the sandbox is set up, then {"exit-code": N}:
+        # the line between "the sandbox failed" and "the job failed".
+        self._status = BoundedCapture(status_read, 4096)
+
+    def supervise(self) -> None:
+        """Read output and check limits until the process exits or hits one; then kill
+        the whole tree, drain the pipes and record how it ended."""
+        captures = (self.stdout, self.stderr, self._status)
         try:
-            self._watch(stdout, stderr, status, start)
+            self._watch(captures)
         finally:
             self.kill_tree()
-            self._drain(stdout, stderr, status)
-            os.close(status_read)
-        wall_time_s = time.monotonic() - start
-        self._read_status(status.data)
-        return stdout, stderr, wall_time_s
+            self._drain(captures)
+            self.seen.wall_time_s = time.monotonic() - self._start_time
+            os.close(self._status.fd)
+        self._read_status(self._status.data)
 
-    def _watch(self, stdout: BoundedCapture, stderr: BoundedCapture, status: BoundedCapture,
-               start: float) -> None:
+    def _watch(self, captures: Sequence[BoundedCapture]) -> None:
         selector = selectors.DefaultSelector()
-        for capture in (stdout, stderr, status):
+        for capture in captures:
             os.set_blocking(capture.fd, False)
             selector.register(capture.fd, selectors.EVENT_READ, capture)
         try:
@@ -187,42 +218,44 @@ class _Run:
                     key.data.read_available()
                     if key.data.closed:
                         selector.unregister(key.fd)
-                stop = self._check_limits(time.monotonic() - start)
+                stop = self._check_limits(time.monotonic() - self._start_time)
                 if stop is not None:
-                    self.watch.stopped_for = stop
+                    self.seen.stopped_for = stop
                     return
         finally:
             selector.close()
 
     def _check_limits(self, elapsed_s: float) -> Outcome | None:
-        limits = self.limits
+        limits, seen = self.limits, self.seen
         if elapsed_s > limits.wall_time_s:
             return Outcome.WALL_TIME
         if self.cgroup is not None:
             try:
-                self.watch.cpu_time_s = self.cgroup.cpu_time_s()
-                self.watch.peak_memory_mb = self.cgroup.peak_memory_mb()
+                seen.cpu_time_s = self.cgroup.cpu_time_s()
+                seen.peak_memory_mb = self.cgroup.peak_memory_mb()
                 if self.cgroup.pids_limit_hit():
                     return Outcome.PROCESSES
                 if self.cgroup.oom_killed():
                     return Outcome.MEMORY
-            except OSError:
-                pass
+            except OSError as error:
+                seen.problems.append(f"cgroup read failed: {error}")
         else:
             sample = sample_tree(self.process.pid)
-            self.watch.cpu_time_s = max(self.watch.cpu_time_s, sample.cpu_time_s)
-            self.watch.peak_memory_mb = max(self.watch.peak_memory_mb, sample.rss_mb)
+            seen.cpu_time_s = max(seen.cpu_time_s, sample.cpu_time_s)
+            seen.peak_memory_mb = max(seen.peak_memory_mb, sample.rss_mb)
             if sample.rss_mb > limits.memory_mb:
                 return Outcome.MEMORY
-            if len(sample.pids) > limits.processes + 2:  # + bwrap and the sandbox's init
+            # RLIMIT_NPROC refuses the fork itself; its count includes bwrap and the
+            # sandbox's init (host uid nobody too), so the job tops out 2 below it.
+            if sample.threads >= limits.processes - 2:
                 return Outcome.PROCESSES
-        if self.watch.cpu_time_s > limits.cpu_time_s:
+        if seen.cpu_time_s > limits.cpu_time_s:
             return Outcome.CPU_TIME
         if not self.workdir.is_tmpfs and self.workdir.used_mb() > limits.workdir_mb:
             return Outcome.DISK
         return None
 
-    def _drain(self, *captures: BoundedCapture) -> None:
+    def _drain(self, captures: Sequence[BoundedCapture]) -> None:
         """Read what is left in the pipes after the tree died; bounded in time, because a
         pipe whose writer escaped the kill would otherwise never reach EOF."""
         deadline = time.monotonic() + DRAIN_S
@@ -245,112 +278,139 @@ class _Run:
             except ValueError:
                 continue
             if "child-pid" in record:
-                self.watch.started = True
+                self.seen.started = True
             if "exit-code" in record:
-                self.watch.exit_status = int(record["exit-code"])
+                self.seen.exit_status = int(record["exit-code"])
 
     # -- clean up -------------------------------------------------------------------
     def kill_tree(self) -> None:
         """Kill everything the job started. SIGKILL to bwrap kills the sandbox's init
         (--die-with-parent), and with it the whole PID namespace; the cgroup sweep is the
-        backstop for anything that could have left it."""
-        if self.process is not None and self.process.poll() is None:
-            try:
-                self.process.send_signal(signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.watch.notes.append("the sandbox process did not die within 10 s")
+        backstop for anything that could have left it. Without cgroups, every process
+        seen in the tree is killed by pid as well."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            tree = [] if self.cgroup is not None else sample_tree(self.process.pid).pids
+            for pid in [self.process.pid, *tree]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:
+            self.process.wait(timeout=KILL_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.seen.problems.append(f"bwrap did not die within {KILL_WAIT_S} s of SIGKILL")
         if self.cgroup is not None and not self.cgroup.kill_all():
-            self.watch.notes.append("processes of the job survived the cgroup kill")
+            self.seen.problems.append("processes of the job survived the cgroup kill")
 
     def finish(self) -> None:
-        """Final measurements, then the tree is gone: make the work dir plain data."""
+        """After supervise(): last measurements, then make the work dir plain data."""
         if self.cgroup is not None:
             try:
-                self.watch.cpu_time_s = self.cgroup.cpu_time_s()
-                self.watch.peak_memory_mb = self.cgroup.peak_memory_mb()
-                if self.watch.stopped_for is None:
+                self.seen.cpu_time_s = self.cgroup.cpu_time_s()
+                self.seen.peak_memory_mb = self.cgroup.peak_memory_mb()
+                if self.seen.stopped_for is None:
                     if self.cgroup.oom_killed():
-                        self.watch.stopped_for = Outcome.MEMORY
+                        self.seen.stopped_for = Outcome.MEMORY
                     elif self.cgroup.pids_limit_hit():
-                        self.watch.stopped_for = Outcome.PROCESSES
-            except OSError:
-                pass
+                        self.seen.stopped_for = Outcome.PROCESSES
+            except OSError as error:
+                self.seen.problems.append(f"cgroup read failed: {error}")
         self.workdir.scrub()
 
-    def cleanup(self) -> None:
+    def close(self) -> None:
+        """Kill whatever is left, then remove the cgroups and the work dir."""
         try:
             self.kill_tree()
         finally:
+            if self.process is not None:
+                for pipe in (self.process.stdout, self.process.stderr):
+                    if pipe is not None:
+                        pipe.close()
             if self.cgroup is not None:
                 self.cgroup.remove()
             if self.workdir is not None:
                 self.workdir.remove()
+            if self.job_uid is not None:
+                # Last: the uid is free for another job only once nothing of this one is left.
+                self.job_uid.release()
+
+    # -- the verdict ----------------------------------------------------------------
+    def result(self) -> SandboxResult:
+        """The SandboxResult of a supervised, finished process."""
+        seen = self.seen
+        exit_code, signal_number = None, None
+        if seen.exit_status is not None:
+            # bwrap reports a signal death as 128 + the signal number, like a shell.
+            if seen.exit_status > 128:
+                signal_number = seen.exit_status - 128
+            else:
+                exit_code = seen.exit_status
+        outcome = self._classify(exit_code, signal_number)
+        if outcome is Outcome.INTERNAL:
+            detail = self.stderr.data.decode("utf-8", "replace").strip()[-500:]
+            message = messages.internal(detail or "the sandbox did not start")
+        else:
+            message = messages.describe(outcome, self.limits, exit_code, signal_number)
+        return SandboxResult(
+            outcome=outcome, message=message, exit_code=exit_code, signal=signal_number,
+            wall_time_s=seen.wall_time_s, cpu_time_s=seen.cpu_time_s,
+            peak_memory_mb=seen.peak_memory_mb, stdout=self.stdout.data,
+            stderr=self.stderr.data, workdir=self.workdir.path,
+            truncated_output=bool(self.stdout.dropped_bytes or self.stderr.dropped_bytes))
+
+    def _classify(self, exit_code: int | None, signal_number: int | None) -> Outcome:
+        seen = self.seen
+        if not seen.started:
+            # bwrap never reported a child: whatever happened is the sandbox's fault.
+            return Outcome.INTERNAL
+        if seen.stopped_for is not None:
+            return seen.stopped_for
+        if seen.exit_status is None:
+            # bwrap writes the exit code whenever the job's process ends, even by a signal;
+            # none means bwrap failed setting up (a missing mount, no user namespaces) or
+            # its init was killed from outside, not by the job's code.
+            return Outcome.INTERNAL
+        if signal_number == signal.SIGXCPU or seen.cpu_time_s > self.limits.cpu_time_s:
+            return Outcome.CPU_TIME
+        if (signal_number == signal.SIGXFSZ or self.workdir.is_full()
+                or self.workdir.has_file_of(self.limits.file_size_mb * 2**20)):
+            return Outcome.DISK
+        if signal_number is not None:
+            return Outcome.SIGNALED
+        if exit_code == 0:
+            return Outcome.OK
+        return Outcome.RUNTIME_ERROR
 
 
 @contextmanager
-def run_job(job: SandboxJob, limits: Limits, policy: SandboxPolicy | None = None
-            ) -> Iterator[SandboxResult]:
+def run_job(job: SandboxJob, limits: Limits, policy: SandboxPolicy | None = None, *,
+            use_cgroups: bool = True) -> Iterator[SandboxResult]:
     """Fresh work dir, run the harness in bwrap, kill the whole tree, yield, remove the
-    work dir. Failures of the sandbox itself yield Outcome.INTERNAL, never an exception:
-    an internal fault must not be scored as the student's zero, and the caller decides."""
-    run = _Run(job, limits, policy or default_policy())
+    work dir. A failure of the sandbox itself yields Outcome.INTERNAL rather than raising:
+    it must never be scored as the student's zero, and the caller decides what to do.
+
+    `use_cgroups=False` measures by polling /proc, as on a machine without cgroups."""
+    sandbox: SandboxProcess | None = None
     try:
         try:
-            argv = run.prepare()
-            stdout, stderr, wall_time_s = run.run(argv)
-            run.finish()
-            result = _result(run, stdout, stderr, wall_time_s)
-        except (SandboxError, OSError) as error:
+            limits = limits.capped_by_environment()
+            policy = policy or default_policy()
+            sandbox = SandboxProcess(limits, policy, use_cgroups)
+            sandbox.prepare(dict(job.files))
+            sandbox.start(policy.harness_command(job.harness))
+            sandbox.supervise()
+            sandbox.finish()
+            result = sandbox.result()
+        except (SandboxError, OSError, ValueError) as error:
+            workdir = sandbox.workdir.path if sandbox and sandbox.workdir else Path("/nonexistent")
             result = SandboxResult(
                 outcome=Outcome.INTERNAL, message=messages.internal(str(error)),
                 exit_code=None, signal=None, wall_time_s=0.0, cpu_time_s=0.0,
                 peak_memory_mb=0.0, stdout=b"", stderr=str(error).encode()[:limits.output_bytes],
-                workdir=run.workdir.path if run.workdir else Path("/nonexistent"))
+                workdir=workdir)
         yield result
     finally:
-        run.cleanup()
-
-
-def _result(run: _Run, stdout: BoundedCapture, stderr: BoundedCapture,
-            wall_time_s: float) -> SandboxResult:
-    watch, limits = run.watch, run.limits
-    exit_code, signal_number = None, None
-    status = watch.exit_status
-    if status is not None:
-        # bwrap reports a signal death as 128 + the signal number, like a shell.
-        if status > 128:
-            signal_number = status - 128
-        else:
-            exit_code = status
-    outcome = _classify(run, exit_code, signal_number, wall_time_s)
-    return SandboxResult(
-        outcome=outcome,
-        message=messages.describe(outcome, limits, exit_code, signal_number),
-        exit_code=exit_code, signal=signal_number, wall_time_s=wall_time_s,
-        cpu_time_s=watch.cpu_time_s, peak_memory_mb=watch.peak_memory_mb,
-        stdout=stdout.data, stderr=stderr.data if watch.started else stderr.data,
-        workdir=run.workdir.path,
-        truncated_output=bool(stdout.dropped_bytes or stderr.dropped_bytes))
-
-
-def _classify(run: _Run, exit_code: int | None, signal_number: int | None,
-              wall_time_s: float) -> Outcome:
-    watch = run.watch
-    if watch.stopped_for is not None:
-        return watch.stopped_for
-    if not watch.started:
-        return Outcome.INTERNAL
-    if signal_number == signal.SIGXCPU or watch.cpu_time_s > run.limits.cpu_time_s:
-        return Outcome.CPU_TIME
-    if signal_number == signal.SIGXFSZ or run.workdir.is_full():
-        return Outcome.DISK
-    if signal_number is not None:
-        return Outcome.SIGNALED
-    if exit_code == 0:
-        return Outcome.OK
-    return Outcome.RUNTIME_ERROR
+        if sandbox is not None:
+            sandbox.close()

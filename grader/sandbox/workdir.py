@@ -41,6 +41,18 @@ def _tmpfs_mount(path: Path, size_mb: int, uid: int, gid: int) -> bool:
     return _libc.mount(b"tmpfs", str(path).encode(), b"tmpfs", flags, options.encode()) == 0
 
 
+def _check_traversable(path: Path, uid: int) -> None:
+    """bwrap runs as `uid` and must walk down to the work dir to bind it: every directory
+    above it needs search (x) permission for that uid. Said plainly here, because bwrap
+    would only say "Permission denied" about a staging path."""
+    for folder in [path.resolve(), *path.resolve().parents]:
+        info = folder.stat()
+        if info.st_uid != uid and not info.st_mode & 0o001:
+            raise SandboxStartError(
+                f"the sandbox's jobs directory {path} is not reachable by uid {uid}: {folder} "
+                "lacks o+x (set AUTOGRADER_SANDBOX_DIR to a directory under /tmp or /var/lib)")
+
+
 @dataclass
 class WorkDir:
     """One job's directory: `path` is what bwrap binds at /work."""
@@ -56,6 +68,7 @@ class WorkDir:
     @classmethod
     def create(cls, base: Path, size_mb: int, uid: int, gid: int) -> "WorkDir":
         base.mkdir(mode=0o711, parents=True, exist_ok=True)
+        _check_traversable(base, uid)
         root = Path(tempfile.mkdtemp(prefix="job-", dir=base))
         os.chmod(root, 0o711)
         path = root / "work"
@@ -94,8 +107,24 @@ class WorkDir:
         return total / 2**20
 
     def is_full(self) -> bool:
-        """True when the job used (nearly) all its space: within 1 MB of workdir_mb."""
+        """True when the job used (nearly) all its space: within 1 MB of workdir_mb, or
+        every inode of the tmpfs (a flood of empty files)."""
+        if self.is_tmpfs and os.statvfs(self.path).f_ffree == 0:
+            return True
         return self.used_mb() >= self.size_mb - 1
+
+    def has_file_of(self, size_bytes: int) -> bool:
+        """True when some file reached `size_bytes` (RLIMIT_FSIZE stopped a write there).
+        Python ignores SIGXFSZ and raises "File too large" instead, so the signal alone
+        cannot tell; a file cut at exactly the limit can."""
+        for folder, _, names in os.walk(self.path):
+            for name in names:
+                try:
+                    if os.lstat(os.path.join(folder, name)).st_size >= size_bytes:
+                        return True
+                except OSError:
+                    pass
+        return False
 
     def scrub(self) -> None:
         """Remove everything but regular files and directories, once the job is dead.
