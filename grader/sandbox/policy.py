@@ -55,6 +55,10 @@ class SandboxPolicy:
     hostname: str = "sandbox"
     """UTS namespace name: hides the grader machine's name."""
 
+    def __post_init__(self) -> None:
+        if self.host_uid == 0:
+            raise ValueError("the sandbox must not run as host root (see host_uid)")
+
     @classmethod
     def default(cls, runtime: Runtime | None = None, harness_dir: Path = HARNESS_DIR) -> "SandboxPolicy":
         """The policy every job runs under; needs no job."""
