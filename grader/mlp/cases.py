@@ -89,11 +89,11 @@ def _far_from_zero(rng, shape, low_exp: float, high_exp: float) -> np.ndarray:
 # consecutive cases on one MLP object.
 _LINEAR_SHAPES = (
     (1, None, None, None),   # batch size 1
-    (None, None, None, None),
-    (None, 1, 1, 1),         # every size 1
-    (1, 1, None, 1),
     (None, 3, 64, 2),        # wide hidden layer
+    (None, 1, 1, 1),         # every size 1
     (None, 64, 2, 48),       # tall: big in and out, narrow hidden
+    (1, 1, None, 1),         # batch 1, in and out 1
+    (None, None, None, None),
     (None, 1, None, None),
     (None, None, None, 1),
 )
