@@ -4,16 +4,13 @@ deadline, late penalty, last day and the hourly cap on uploads."""
 from __future__ import annotations
 
 import math
-import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from app.errors import Forbidden, NotFound, RateLimited
+from grader.assignment import load_assignment
+from grader.errors import AssignmentError
 
-HIDDEN_TESTS = Path(__file__).resolve().parent.parent / "hidden_tests"
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 ONE_HOUR = timedelta(hours=1)
 
 
@@ -65,16 +62,18 @@ def load_course_rules(assignment: str) -> CourseRules:
 
 
 def assignment_exists(assignment: str) -> bool:
-    return bool(_NAME.fullmatch(assignment)) and (HIDDEN_TESTS / f"{assignment}.toml").is_file()
+    try:
+        load_assignment(assignment)
+    except AssignmentError:
+        return False
+    return True
 
 
 def _course_table(assignment: str) -> dict:
-    # The grader's assignment loader does not expose [course] yet, so the service reads the
-    # table from the same file itself.
-    if not assignment_exists(assignment):
-        raise NotFound(f"no assignment named {assignment!r}")
-    with open(HIDDEN_TESTS / f"{assignment}.toml", "rb") as file:
-        return tomllib.load(file).get("course", {})
+    try:
+        return load_assignment(assignment).course
+    except AssignmentError:
+        raise NotFound(f"no assignment named {assignment!r}") from None
 
 
 def _aware(value: datetime | None) -> datetime | None:

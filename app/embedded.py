@@ -35,7 +35,10 @@ def embedded_redis(data_dir: str) -> Iterator[str]:
 def worker_process(broker_url: str) -> Iterator[subprocess.Popen]:
     """`autograder worker` as a child process, stopped (warm shutdown) on exit."""
     env = {**os.environ, "AUTOGRADER_BROKER_URL": broker_url}
-    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env)
+    # Through app.cli.main, as the console script does (`python -m app.cli` would load the
+    # module twice and miss its own UsageError).
+    argv = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
+    worker = subprocess.Popen([*argv, "worker"], env=env)
     log.info("embedded worker started", extra={"pid": worker.pid})
     try:
         yield worker

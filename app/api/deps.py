@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.db.models import User
@@ -49,9 +50,14 @@ def get_now(request: Request) -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_current_user(session: SessionDep,
-                     authorization: Annotated[str | None, Header()] = None) -> User:
-    return authenticate(session, authorization)
+# auto_error=False: a missing token is answered by the service's own 401 (JSON detail).
+bearer = HTTPBearer(auto_error=False, description="the API token `autograder users` printed")
+
+
+def get_current_user(
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+    return authenticate(session, credentials.credentials if credentials else None)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

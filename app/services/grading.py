@@ -81,17 +81,13 @@ def requeue_after_fault(session: Session, submission_id: int, generation: int,
 
 def run_grader(job: GradingJob) -> Report:
     """The engine's report; InternalFault when the engine failed rather than the student."""
-    from grader import grade
+    from grader import grade_submission
 
-    try:
-        report = grade(job.files, assignment=job.assignment, seed=None)
-    except Exception as error:  # noqa: BLE001 - a grader bug is an internal fault by contract
-        raise InternalFault(f"the grader raised {type(error).__name__}: {error}") from error
-    if report.status == "error":
-        # The engine says `error` only when nothing could be graded for a reason of its own
-        # (CONTRIBUTING.md: an internal fault is never scored as a student's zero).
-        raise InternalFault("; ".join(report.errors) or "the grader reported an error", report)
-    return report
+    grading = grade_submission(job.files, assignment=job.assignment, seed=None)
+    if grading.internal_fault:
+        raise InternalFault("; ".join(grading.report.errors) or "the grader failed",
+                            grading.report)
+    return grading.report
 
 
 def fault_report(fault: InternalFault) -> Report:

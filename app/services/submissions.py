@@ -13,6 +13,7 @@ from app.db import submissions as submissions_db
 from app.db import users as users_db
 from app.db.models import Submission, User
 from app.errors import Forbidden, NotFound, Unprocessable
+from app.services.users import is_user_name
 from app.unit_of_work import grade_after_commit
 
 
@@ -55,7 +56,7 @@ def _student_submitted_for(session: Session, submitter: User, for_user: str | No
         raise Forbidden("only students and CI tokens submit")
     if not for_user:
         raise Unprocessable("a CI token must name the student in form field 'user'")
-    student = users_db.find_user_by_name(session, for_user)
+    student = users_db.find_user_by_name(session, for_user) if is_user_name(for_user) else None
     if student is None or student.role != "student":
         raise Unprocessable(f"no student named {for_user!r} on the roster")
     return student

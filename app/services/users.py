@@ -21,11 +21,15 @@ class UserExists(BadRequest):
     """A user of that name exists already."""
 
 
+def is_user_name(name: str) -> bool:
+    return bool(_NAME.fullmatch(name))
+
+
 def create_user(session: Session, name: str, role: str, now: datetime) -> tuple[User, str]:
     """The new user and its token (the only time the token is known)."""
     if role not in ROLES:
         raise BadRequest(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not _NAME.fullmatch(name):
+    if not is_user_name(name):
         raise BadRequest(f"user name {name!r} must be letters, digits and . _ @ - "
                          "(at most 100)")
     if users_db.find_user_by_name(session, name) is not None:
@@ -48,10 +52,9 @@ def import_students(session: Session, names: Iterable[str],
     return created, skipped
 
 
-def authenticate(session: Session, authorization: str | None) -> User:
-    """The user of an `Authorization: Bearer TOKEN` header."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def authenticate(session: Session, token: str | None) -> User:
+    """The user of a bearer token."""
+    if not token or not token.strip():
         raise NotAuthenticated("send your API token as 'Authorization: Bearer TOKEN'")
     user = users_db.find_user_by_token_hash(session, hash_token(token.strip()))
     if user is None:

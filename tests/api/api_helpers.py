@@ -13,6 +13,19 @@ from pathlib import Path
 from app.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("AUTOGRADER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+"""Redis of the tests: a db number of its own, and every key under a per-run prefix."""
+AUTOGRADER = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
+"""The `autograder` command of this interpreter (not `python -m app.cli`, which would load
+app.cli twice, as __main__ and as app.cli, and so miss its own UsageError)."""
+IDLE_QUEUE = "no-worker"
+"""Queue of the tests that need no grade: no worker listens, so no CPU is spent on them."""
+
+
+def make_settings(database_url: str, key_prefix: str, **overrides) -> Settings:
+    values = dict(environment="test", database_url=database_url, broker_url=REDIS_URL,
+                  broker_key_prefix=key_prefix, queue_name=IDLE_QUEUE, log_format="text")
+    return Settings(_env_file=None, **(values | overrides))
 
 
 class Users(dict):
@@ -46,7 +59,7 @@ class WorkerProcess:
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"], cwd=REPO, env=worker_env(settings),
+            [*AUTOGRADER, "worker"], cwd=REPO, env=worker_env(settings),
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:

@@ -21,13 +21,11 @@ from app.db.migrate import upgrade_to_head
 from app.main import create_app
 from app.services.users import create_user
 from app.settings import Settings
-from api_helpers import Users, WorkerProcess, free_port, wait_for
-REDIS_URL = os.environ.get("AUTOGRADER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+from api_helpers import (IDLE_QUEUE, REDIS_URL, Users, WorkerProcess, free_port, make_settings,
+                         wait_for)
 POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = ["artifacts", "grades", "submission_files", "submissions", "users"]
-IDLE_QUEUE = "no-worker"
-"""Queue of the tests that need no grade: no worker listens, so no CPU is spent on them."""
 
 
 
@@ -97,12 +95,6 @@ def sessions(engine, key_prefix):
     client.close()
 
 
-def make_settings(database_url: str, key_prefix: str, **overrides) -> Settings:
-    values = dict(environment="test", database_url=database_url, broker_url=REDIS_URL,
-                  broker_key_prefix=key_prefix, queue_name=IDLE_QUEUE, log_format="text")
-    return Settings(_env_file=None, **(values | overrides))
-
-
 @pytest.fixture
 def settings(database_url, key_prefix, sessions):
     return make_settings(database_url, key_prefix)
@@ -156,14 +148,36 @@ def start_worker(tmp_path):
 
 
 @pytest.fixture
-def live_server(settings):
-    """The app served by uvicorn on a free port in a thread; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, sweep=False), host="127.0.0.1",
-                                           port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 20, what="uvicorn to start")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+def serve(settings):
+    """Serves the app with uvicorn on a free port in a thread: `serve(**settings) -> URL`."""
+    servers = []
+
+    def start(**overrides) -> str:
+        port = free_port()
+        app = create_app(settings.model_copy(update=overrides), sweep=False)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                               log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        wait_for(lambda: server.started, 20, what="uvicorn to start")
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def grading_worker(database_url, key_prefix, tmp_path_factory):
+    """One worker per database for the whole run, on a queue of its own ("grading")."""
+    settings = make_settings(database_url, key_prefix, queue_name="grading")
+    worker = WorkerProcess(settings, tmp_path_factory.mktemp("worker") / "worker.log")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def grading_api(make_client, grading_worker):
+    return make_client(queue_name="grading")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from app.api.deps import CurrentUser, NowDep, SessionDep
 from app.api.schemas import ErrorOut, SubmissionOut
@@ -16,6 +16,12 @@ router = APIRouter(prefix="/submissions", tags=["submissions"],
                    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+# Ids are 32-bit in the database (PostgreSQL's integer); a larger one names nothing.
+SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+NAME_PATTERN = r"^[A-Za-z0-9._@-]+$"
+UserFilter = Annotated[str | None, Query(alias="user", max_length=100, pattern=NAME_PATTERN)]
+AssignmentFilter = Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)]
+ArtifactName = Annotated[str, Path(max_length=100, pattern=NAME_PATTERN)]
 
 
 @router.post("", status_code=202, response_model=SubmissionOut, openapi_extra=UPLOAD_BODY,
@@ -31,8 +37,7 @@ def create_submission(session: SessionDep, user: CurrentUser, upload: UploadDep,
 
 @router.get("", response_model=list[SubmissionOut], responses={403: {"model": ErrorOut}})
 def list_submissions(session: SessionDep, user: CurrentUser,
-                     user_name: Annotated[str | None, Query(alias="user", max_length=100)] = None,
-                     assignment: Annotated[str | None, Query(max_length=64)] = None,
+                     user_name: UserFilter = None, assignment: AssignmentFilter = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
                      offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> list[dict]:
     """List submissions, newest first."""
@@ -42,7 +47,7 @@ def list_submissions(session: SessionDep, user: CurrentUser,
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut)
-def read_submission(session: SessionDep, user: CurrentUser, submission_id: int) -> dict:
+def read_submission(session: SessionDep, user: CurrentUser, submission_id: SubmissionId) -> dict:
     """Read one submission and its report."""
     submission = service.read_submission(session, user, submission_id)
     return describe_submission(session, user, submission)
@@ -50,7 +55,7 @@ def read_submission(session: SessionDep, user: CurrentUser, submission_id: int) 
 
 @router.post("/{submission_id}/regrade", status_code=202, response_model=SubmissionOut,
              responses={403: {"model": ErrorOut}})
-def regrade_submission(session: SessionDep, user: CurrentUser, submission_id: int,
+def regrade_submission(session: SessionDep, user: CurrentUser, submission_id: SubmissionId,
                        now: NowDep) -> dict:
     """Grade a submission again with today's tests."""
     submission = service.regrade_submission(session, user, submission_id, now)
@@ -59,8 +64,8 @@ def regrade_submission(session: SessionDep, user: CurrentUser, submission_id: in
 
 @router.get("/{submission_id}/artifacts/{name}", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
-def read_submission_artifact(session: SessionDep, user: CurrentUser, submission_id: int,
-                             name: str) -> Response:
+def read_submission_artifact(session: SessionDep, user: CurrentUser,
+                             submission_id: SubmissionId, name: ArtifactName) -> Response:
     """Download a file the grade produced, such as the gd.py image."""
     artifact = read_artifact(session, user, submission_id, name)
     return Response(artifact.data, media_type=artifact.media_type)

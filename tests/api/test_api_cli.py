@@ -1,0 +1,117 @@
+"""The commands of the service: `autograder users` and `autograder submit`, run as a user
+would run them (subprocesses), against a live server and a real worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from api_helpers import AUTOGRADER, REPO
+
+
+def autograder(*args: str, database_url: str | None = None, **env: str):
+    variables = {**os.environ, **env, "AUTOGRADER_ENVIRONMENT": "test"}
+    if database_url:
+        variables["AUTOGRADER_DATABASE_URL"] = database_url
+    return subprocess.run([*AUTOGRADER, *args], cwd=REPO, env=variables,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_users_add_prints_a_token_that_authenticates(database_url, sessions, api):
+    done = autograder("users", "add", "tara", "--role", "ta", database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert token.startswith("ag_") and len(done.stdout.splitlines()) == 1
+    listed = api.get("/api/v1/submissions", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    again = autograder("users", "add", "tara", "--role", "ta", database_url=database_url)
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_users_add_refuses_an_unknown_role(database_url, sessions):
+    done = autograder("users", "add", "x", "--role", "admin", database_url=database_url)
+    assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_users_import_creates_the_roster(database_url, sessions, api, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("email,name\nann@uni.example,ann\nben@uni.example,ben\n")
+    done = autograder("users", "import", str(roster), database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    header, *lines = done.stdout.splitlines()
+    assert header == "name,token" and [line.split(",")[0] for line in lines] == ["ann", "ben"]
+    token = lines[0].split(",")[1]
+    response = api.get("/api/v1/submissions", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    again = autograder("users", "import", str(roster), database_url=database_url)
+    assert again.stdout.strip() == "name,token" and "skipped ann" in again.stderr
+
+
+def test_users_import_of_a_missing_file_is_exit_2(database_url, sessions, tmp_path):
+    done = autograder("users", "import", str(tmp_path / "nope.csv"), database_url=database_url)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "cannot read roster" in done.stderr
+
+
+def test_submit_without_a_file_is_exit_2(tmp_path):
+    done = autograder("submit", "--server", "http://127.0.0.1:9", "--token", "t")
+    assert done.returncode == 2 and "give --mlp FILE and/or --gd FILE" in done.stderr
+    missing = autograder("submit", "--mlp", str(tmp_path / "mlp.py"),
+                         "--server", "http://127.0.0.1:9", "--token", "t")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_submit_to_a_server_that_is_not_there_is_exit_1(tmp_path):
+    source = tmp_path / "mlp.py"
+    source.write_text("x = 1\n")
+    done = autograder("submit", "--mlp", str(source), "--server", "http://127.0.0.1:9",
+                      "--token", "t")
+    assert done.returncode == 1 and "no answer" in done.stderr
+
+
+def test_submit_refused_by_the_server_is_exit_2_with_its_detail(serve, users, tmp_path):
+    server = serve()
+    empty = tmp_path / "mlp.py"
+    empty.write_text("")
+    done = autograder("submit", "--mlp", str(empty), "--server", server,
+                      "--token", users["alice"])
+    assert done.returncode == 2
+    assert done.stderr.strip() == "autograder submit: mlp.py is empty (HTTP 422)"
+    bad_token = autograder("submit", "--mlp", str(REPO / "reference" / "mlp.py"),
+                           "--server", server, "--token", "ag_wrong")
+    assert bad_token.returncode == 2 and "unknown API token (HTTP 401)" in bad_token.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_submit_wait_prints_the_table_and_writes_junit(serve, users, grading_worker, tmp_path):
+    server = serve(queue_name="grading")
+    junit = tmp_path / "report.xml"
+    done = autograder("submit", "--mlp", str(REPO / "reference" / "mlp.py"), "--server", server,
+                      "--wait", "--junit", str(junit), AUTOGRADER_TOKEN=users["alice"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "mlp.relu.backward" in done.stdout and "passed" in done.stdout
+    assert "total:" in done.stdout
+    suite = ET.parse(junit).getroot()
+    cases = suite.findall("testcase")
+    assert {f"{c.get('classname')}.{c.get('name')}" for c in cases} >= {
+        f"mlp.{layer}.{direction}" for layer in ("linear", "relu", "sigmoid", "mse_loss",
+                                                 "bce_loss") for direction in ("forward", "backward")}
+    assert suite.get("failures") == "0" and suite.get("errors") == "0"
+    assert int(suite.get("skipped")) == sum(c.find("skipped") is not None for c in cases)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_submit_below_min_score_is_exit_1(serve, users, grading_worker, tmp_path):
+    server = serve(queue_name="grading")
+    source = tmp_path / "mlp.py"
+    source.write_text("def nothing():\n    return None\n")
+    done = autograder("submit", "--mlp", str(source), "--server", server, "--token",
+                      users["robot"], "--user", "bob", "--min-score", "50")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "is below --min-score 50" in done.stderr
+    assert "failed" in done.stdout or "error" in done.stdout

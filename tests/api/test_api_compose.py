@@ -1,0 +1,103 @@
+"""docker-compose.yml agrees with the code: there is no Docker engine on the machines that
+run the tests, so the file is parsed and checked against the settings, commands and ports
+the code reads."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from api_helpers import REPO
+from app.cli import COMMANDS
+from app.settings import Settings
+
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+GRADER_VARIABLES = {"AUTOGRADER_SANDBOX_DIR", "AUTOGRADER_SANDBOX_MAX_LIMITS"}
+"""Variables the engine reads itself (grader/sandbox), not through Settings."""
+
+
+def expand(value: str) -> str:
+    """${NAME:-default} as Compose expands it when NAME is unset."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+
+
+def environment(service: str) -> dict[str, str]:
+    return {k: expand(v) for k, v in SERVICES[service].get("environment", {}).items()}
+
+
+def command(service: str) -> list[str]:
+    value = SERVICES[service]["command"]
+    return shlex.split(value) if isinstance(value, str) else list(value)
+
+
+def test_the_four_services_are_there():
+    assert set(SERVICES) == {"api", "worker", "redis", "postgres"}
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_every_autograder_variable_is_a_setting_and_the_settings_load(service):
+    env = environment(service)
+    fields = {f"AUTOGRADER_{name.upper()}" for name in Settings.model_fields}
+    unknown = {k for k in env if k.startswith("AUTOGRADER_")} - fields - GRADER_VARIABLES
+    assert not unknown, f"{service} sets variables no code reads: {unknown}"
+    values = {k.removeprefix("AUTOGRADER_").lower(): v for k, v in env.items()
+              if k in fields}
+    settings = Settings(_env_file=None, **values)  # production refuses unsafe defaults
+    assert settings.environment == "production"
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_urls_point_at_the_compose_services(service):
+    settings = {k: v for k, v in environment(service).items()}
+    database = make_url(settings["AUTOGRADER_DATABASE_URL"])
+    postgres = environment("postgres")
+    assert database.get_backend_name() == "postgresql" and database.get_driver_name() == "psycopg"
+    assert (database.host, database.port) == ("postgres", 5432)
+    assert (database.username, database.password, database.database) == (
+        postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"])
+    broker = settings["AUTOGRADER_BROKER_URL"]
+    assert broker.startswith("redis://redis:6379/")
+    assert "redis-server" in command("redis")
+
+
+def test_api_and_worker_share_one_configuration():
+    shared = {"AUTOGRADER_DATABASE_URL", "AUTOGRADER_BROKER_URL", "AUTOGRADER_ENVIRONMENT"}
+    api, worker = environment("api"), environment("worker")
+    assert {k: api[k] for k in shared} == {k: worker[k] for k in shared}
+
+
+def test_api_serves_on_the_published_port():
+    argv = command("api")
+    assert argv[:2] == ["autograder", "serve"] and "serve" in COMMANDS
+    port = argv[argv.index("--port") + 1]
+    assert argv[argv.index("--host") + 1] == "0.0.0.0"
+    published = [str(p).split(":")[-1] for p in SERVICES["api"]["ports"]]
+    assert port in published
+
+
+def test_worker_scales():
+    worker = SERVICES["worker"]
+    assert command("worker") == ["autograder", "worker"] and "worker" in COMMANDS
+    # --scale worker=N needs no fixed name and no host port (N containers cannot share one).
+    assert "container_name" not in worker and "ports" not in worker
+    assert environment("worker")["AUTOGRADER_WORKER_CONCURRENCY"] == "1"
+
+
+def test_worker_image_has_the_sandbox_and_the_grading_environment():
+    dockerfile = (REPO / SERVICES["worker"]["build"]["dockerfile"]).read_text()
+    assert "bubblewrap" in dockerfile
+    for path in ("app", "grader", "hidden_tests"):
+        assert f"COPY {path} " in dockerfile
+    assert "pip install" in dockerfile and " ." in dockerfile  # the package with torch
+    assert SERVICES["worker"].get("privileged") is True
+
+
+def test_api_image_exists_and_installs_the_package():
+    dockerfile = (REPO / SERVICES["api"]["build"]["dockerfile"]).read_text()
+    assert "pip install" in dockerfile and "COPY app " in dockerfile
+    assert "EXPOSE 8000" in dockerfile
