@@ -88,9 +88,6 @@ def _fault(seed: int, why: str) -> Grading:
 
 
 def _grade_mlp(data: bytes | None, spec: Assignment, seed: int, grading: Grading) -> FileGrade:
-    from grader.integrity import flag_autograd
-    from grader.mlp.grade import grade_mlp
-
     max_scores = {item: float(spec.mlp["items"][item]["max_score"]) for item in ITEMS}
     if data is None:
         return FileGrade(tests=_mlp_tests(max_scores, "skipped", "mlp.py was not submitted"))
@@ -99,6 +96,9 @@ def _grade_mlp(data: bytes | None, spec: Assignment, seed: int, grading: Grading
         if check.unusable:
             grading.unusable.append(check.problem)
         return FileGrade(tests=_mlp_tests(max_scores, "error", check.problem), errors=[check.problem])
+    from grader.integrity import flag_autograd
+    from grader.mlp.grade import grade_mlp  # imports torch: only when there is code to grade
+
     flags, zeroed = flag_autograd(check.source)
     grading.graded_any = True
     return grade_mlp(check.source, spec.mlp, seed, spec.limits_for("mlp"), flags, zeroed)

@@ -63,6 +63,10 @@ def diagnose_values(case: Case, name: str, student: np.ndarray, expected: dict,
     if previous is not None and name in previous and matches(e + previous[name]):
         return (f"grads['{name}'] accumulated across calls: after clear_grad_and_cache() the "
                 "gradients must start from zero (assign them in backward(), or zero them there)")
+    if case.item == "linear.forward" and name == "y_hat":
+        message = _missing_bias(case, e, matches)
+        if message:
+            return message
     activation = case.item.split(".")[0]
     if activation == "sigmoid" and case.kind == "backward":
         if matches(_activation_backward(case, name, expected,
@@ -96,6 +100,16 @@ def _loss_mistake(case: Case, name: str, e: np.ndarray, matches) -> str | None:
             return "dJdy_hat is missing the factor 2 of the derivative of (y_hat - y)**2"
         if matches(e * 2):
             return "dJdy_hat has an extra factor 2"
+    return None
+
+
+def _missing_bias(case: Case, e: np.ndarray, matches) -> str | None:
+    """y_hat without b1 (which reaches it through W2) or without b2 (identity activations)."""
+    b1_part = case.inputs["b1"].astype(np.float64) @ case.inputs["W2"].astype(np.float64).T
+    b2 = case.inputs["b2"].astype(np.float64)
+    for missing, candidate in (("b1", e - b1_part), ("b2", e - b2), ("b1 and b2", e - b1_part - b2)):
+        if matches(candidate):
+            return f"the output of forward() lacks the bias {missing}"
     return None
 
 

@@ -16,7 +16,7 @@ from grader.mlp.items import DEPENDS_ON, ITEMS, split
 from grader.report import TestResult
 
 _RANK = {"passed": 0, "failed": 1, "error": 2}
-_SHAPES = re.compile(r"\([0-9, ]*\)")
+_NUMBERS = re.compile(r"[0-9]+")
 # Distinct messages shown per item: more would bury the first one, which is usually the cause.
 MAX_MESSAGES = 3
 # Decimal places of scores: a report must be identical for the same seed on any machine.
@@ -90,7 +90,7 @@ def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str]) -> st
     seen: set[str] = set()
     for verdict in bad:
         for message in verdict.messages:
-            key = _SHAPES.sub("", message)  # one message per mistake, not per shape
+            key = _NUMBERS.sub("#", message)  # one message per mistake, not per shape
             if key not in seen:
                 seen.add(key)
                 messages.append(message)

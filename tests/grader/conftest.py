@@ -1,13 +1,19 @@
-"""Fixtures of the engine tests: the assignment's settings and reference sources."""
+"""Fixtures of the engine tests: the assignment's settings, reference sources, and a
+memoized grade so each distinct submission runs in the sandbox once per session (each run
+imports torch: about 3 s)."""
 
 from pathlib import Path
 
 import pytest
 
+from grader import grade
 from grader.assignment import load_assignment
 from grader.mlp.grade import Settings
 
 REPO = Path(__file__).resolve().parents[2]
+# The seed of the sandboxed tests: any seed must do (tests/grader/test_tolerance.py checks
+# many for the tolerance); one fixed seed keeps the runs few and failures reproducible.
+SEED = 20261125
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +34,22 @@ def reference_source() -> str:
 @pytest.fixture(scope="session")
 def handout_source() -> str:
     return (REPO / "reference" / "handout" / "mlp.py").read_text()
+
+
+@pytest.fixture(scope="session")
+def grade_mlp_source():
+    """grade({"mlp.py": source}, seed=SEED), memoized for the session; returns the Report."""
+    cache = {}
+
+    def run(source: str | bytes):
+        data = source.encode() if isinstance(source, str) else source
+        if data not in cache:
+            cache[data] = grade({"mlp.py": data}, seed=SEED)
+        return cache[data]
+
+    return run
+
+
+def mlp_tests(report) -> dict:
+    """item name without `mlp.` -> TestResult."""
+    return {t.name[4:]: t for t in report.tests if t.name.startswith("mlp.")}

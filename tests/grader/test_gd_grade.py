@@ -116,13 +116,19 @@ def test_train_mode_fails_model_unchanged_and_names_the_statistics(assignment):
     assert tests["model_unchanged"].status == "failed"
     assert "running_mean" in tests["model_unchanged"].output
     assert "eval mode" in tests["model_unchanged"].output
+    # The probability is dragged down with it, and its feedback names the cause.
+    assert "see gd.model_unchanged" in tests["target_probability"].output
     for name in ("shape_and_range", "finite"):
         assert tests[name].status == "passed", (name, tests[name].output)
 
 
-def test_log_of_a_negative_score_gives_nan_and_fails_finite(assignment):
-    # A plausible slip: maximising log(score) where the score is a raw logit (often < 0).
-    tests = by_name(run(variant(("(-objective).backward()", "(-objective.log()).backward()")), assignment))
+def test_nan_from_normalising_a_zeroed_gradient_fails_finite(assignment):
+    # Zeroing the gradient before using it, then normalising it: 0 / 0 = NaN in every pixel.
+    source = variant(("        optimizer.step()\n",
+                      "        input.grad.zero_()\n"
+                      "        input.grad /= input.grad.norm()\n"
+                      "        optimizer.step()\n"))
+    tests = by_name(run(source, assignment))
     assert tests["finite"].status == "failed"
     assert "NaN" in tests["finite"].output
     assert tests["target_probability"].status == "failed"
@@ -145,6 +151,7 @@ def test_an_exception_shows_the_students_lines_only(assignment):
     assert tests["target_probability"].status == "error"
     assert "ValueError: my bug" in output and 'File "gd.py"' in output
     assert "gd_harness" not in output and "/harness" not in output
+    assert "traceback is under gd.target_probability" in tests["finite"].output
 
 
 def test_a_slow_call_times_out_with_the_call_limit(assignment):

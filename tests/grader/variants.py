@@ -16,6 +16,13 @@ class Variant:
     feedback: dict[str, str]
     """item -> a phrase its feedback must contain."""
 
+    @property
+    def item(self) -> str:
+        """The item the bug is in, from the name: "relu_backward_..." -> "relu.backward"."""
+        layer, direction = self.name.split("_")[:2]
+        layer = {"mse": "mse_loss", "bce": "bce_loss"}.get(layer, layer)
+        return f"{layer}.{direction}"
+
 
 def apply(source: str, edits) -> str:
     for old, new in edits:
@@ -35,7 +42,8 @@ VARIANTS = [
     _v("linear_forward_missing_b1", [("z1 = x @ W1.T + b1", "z1 = x @ W1.T")],
        # backward uses the cached z2, which lacks b1: dJdW2 is wrong too
        {"linear.forward", "linear.backward"},
-       {"linear.backward": "likely cause: fix linear.forward first"}),
+       {"linear.forward": "lacks the bias b1",
+        "linear.backward": "likely cause: fix linear.forward first"}),
     _v("linear_forward_b2_twice", [("z3 = z2 @ W2.T + b2", "z3 = z2 @ W2.T + 2 * b2")],
        {"linear.forward"}),
     _v("linear_forward_untransposed_W1", [("z1 = x @ W1.T + b1", "z1 = x @ W1 + b1")],
@@ -88,6 +96,9 @@ VARIANTS = [
        {"mse_loss.backward"}, {"mse_loss.backward": "wrong sign"}),
     _v("mse_backward_batch_only", [("dJdy_hat = 2 * diff / diff.numel()", "dJdy_hat = 2 * diff / diff.shape[0]")],
        {"mse_loss.backward"}, {"mse_loss.backward": "averaged over the batch only"}),
+    _v("mse_forward_edits_its_input", [("diff = y_hat - y", "diff = y_hat.sub_(y)")],
+       {"mse_loss.forward", "mse_loss.backward"},
+       {"mse_loss.forward": "changed its input (y_hat) in place"}),
     # bce_loss.forward
     _v("bce_forward_sum", [("torch.log(1 - y_hat)).mean()", "torch.log(1 - y_hat)).sum()")],
        {"bce_loss.forward"}, {"bce_loss.forward": "sum over the elements"}),
