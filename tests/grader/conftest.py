@@ -2,6 +2,7 @@
 memoized grade so each distinct submission runs in the sandbox once per session (each run
 imports torch: about 3 s)."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ from grader.assignment import load_assignment
 from grader.mlp.grade import Settings
 
 REPO = Path(__file__).resolve().parents[2]
+# The installed console script, run as students and CI run it (`python -m app.cli` would
+# load app.cli twice, as __main__ and as app.cli, and its UsageError would not be caught).
+AUTOGRADER = str(Path(sys.executable).parent / "autograder")
 # The seed of the sandboxed tests: any seed must do (tests/grader/test_tolerance.py checks
 # many for the tolerance); one fixed seed keeps the runs few and failures reproducible.
 SEED = 20261125

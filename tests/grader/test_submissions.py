@@ -8,14 +8,14 @@ import sys
 
 import pytest
 
-from conftest import REPO, mlp_tests
+from conftest import AUTOGRADER, REPO, mlp_tests
 from variants import apply
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
 def _autograder(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "app.cli", "grade", *args], cwd=REPO,
+    return subprocess.run([AUTOGRADER, "grade", *args], cwd=REPO,
                           capture_output=True, text=True, env=env, timeout=300)
 
 
