@@ -51,9 +51,17 @@ class CallJudgement:
     """Details for TAs (times, probabilities, rejected arrays)."""
 
 
-def judge_everything_as(target: Target, status: Literal["failed", "error"], message: str) -> CallJudgement:
-    """The same verdict for every check: the call produced nothing the checks could look at."""
-    return CallJudgement(target=target, verdicts={name: Verdict(status, message) for name in CHECKS})
+def judge_everything_as(target: Target, status: Literal["failed", "error"], message: str,
+                        elsewhere: str | None = None) -> CallJudgement:
+    """The same verdict for every check: the call produced nothing the checks could look at.
+
+    A long message (a traceback) goes under the first check only; the others get `elsewhere`,
+    a one-line pointer to it, so the student reads it once.
+    """
+    first = CHECKS[0]
+    return CallJudgement(target=target, verdicts={
+        name: Verdict(status, message if name == first or elsewhere is None else elsewhere)
+        for name in CHECKS})
 
 
 def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier,
@@ -67,8 +75,9 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
             f"({config.iterations} iterations on a {config.image_size}x{config.image_size} image); "
             f"the reference solution needs well under a second"))
     if status == "raised":
-        return judge_everything_as(target, "error", (
-            f"gradient_descent raised an exception:\n{_text(record.get('message'))}"))
+        return judge_everything_as(
+            target, "error", f"gradient_descent raised an exception:\n{_text(record.get('message'))}",
+            elsewhere=f"gradient_descent raised an exception (its traceback is under gd.{CHECKS[0]})")
     if status != "ok":
         return judge_everything_as(target, "error", "the harness reported nothing readable for this call")
 
@@ -95,8 +104,9 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
     judgement.verdicts["shape_and_range"] = _shape_and_range(image, start, config)
     judgement.verdicts["finite"] = _finite(image)
     judgement.verdicts["model_unchanged"] = _model_unchanged(output, classifier)
-    judgement.verdicts["target_probability"] = _target_probability(image, start, target, classifier,
-                                                                   config, judgement)
+    judgement.verdicts["target_probability"] = _target_probability(
+        image, start, target, classifier, config, judgement,
+        model_changed=judgement.verdicts["model_unchanged"].status != "passed")
     return judgement
 
 
@@ -163,7 +173,7 @@ def _changed_tensors(weights: np.ndarray, classifier: TrustedClassifier) -> list
 
 def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
                         classifier: TrustedClassifier, config: GdConfig,
-                        judgement: CallJudgement) -> Verdict:
+                        judgement: CallJudgement, model_changed: bool) -> Verdict:
     if image.shape != start.shape:
         return Verdict("error", "cannot classify an image of the wrong shape (see gd.shape_and_range)")
     if not np.isfinite(image).all():
@@ -174,14 +184,18 @@ def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
     judgement.probability, judgement.start_probability = p, p0
     judgement.image = image
     judgement.staff.append(f"{target.description}: probability {p0:.4f} -> {p:.6f}")
-    needs = f"needs {config.threshold:g} after {config.iterations} iterations"
     if p >= config.threshold:
-        return Verdict("passed", f"the probability of {target.description} rose from {p0:.2f} to {p:.3f}")
+        return Verdict("passed", f"the target class's probability rose from {p0:.2f} to {p:.3f}")
     top = int(probabilities.argmax())
-    seen_as = (f"; the classifier sees your image as class {top} ({CLASS_NAMES[top]}) "
-               f"with probability {probabilities[top]:.2f}") if top != target.label else ""
+    seen_as = (f"; the classifier sees your image as class {top} ({CLASS_NAMES[top]}), "
+               f"probability {probabilities[top]:.2f}") if top != target.label else ""
     largest_change = float(np.abs(image - start).max())
-    if largest_change < _BARELY_CHANGED:
+    if model_changed:
+        # The student's ascent ran on a model that behaved differently (train-mode BatchNorm,
+        # changed weights); the image then need not fool the real one.
+        hint = ("the model was changed during your call (see gd.model_unchanged), so the image "
+                "was optimised for a different network; fix that first")
+    elif largest_change < _BARELY_CHANGED:
         hint = (f"the image barely changed (largest pixel change {largest_change:.2g}): the steps are "
                 f"too small, or the update does not reach the tensor you return")
     elif p < p0 - _WENT_DOWN_BY:
@@ -189,8 +203,8 @@ def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
     else:
         hint = "take larger steps (normalise the gradient, or use an optimizer such as Adam)"
     return Verdict("failed", (
-        f"the probability of {target.description} only reached {p:.2f} (from {p0:.2f}; {needs})"
-        f"{seen_as}: {hint}"))
+        f"the target class's probability only reached {p:.2f} (from {p0:.2f}; needs "
+        f"{config.threshold:g} after {config.iterations} iterations){seen_as}. {hint[0].upper()}{hint[1:]}"))
 
 
 def _shape(shape: tuple) -> str:

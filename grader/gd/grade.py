@@ -7,7 +7,7 @@ from dataclasses import replace
 from grader.errors import GraderFault
 from grader.gd.checks import CallJudgement, judge_call, judge_everything_as
 from grader.gd.classifier import read_weights, trusted_classifier
-from grader.gd.config import GdConfig
+from grader.gd.config import CHECKS, GdConfig
 from grader.gd.job import Plan, build_job, plan_grade
 from grader.gd.picture import render_picture
 from grader.gd.scoring import score_checks, skipped_checks
@@ -34,7 +34,9 @@ def grade_gd(source: str | None, config: dict, seed: int, limits: Limits) -> Fil
     imported = outputs.get("_import")
     if imported is not None and imported.record.get("status") == "import_error":
         message = str(imported.record.get("message") or "gd.py could not be imported")[:4000]
-        judgements = [judge_everything_as(t, "error", message) for t in plan.targets]
+        judgements = [judge_everything_as(t, "error", message, elsewhere="gd.py could not be imported "
+                                          f"(the reason is under gd.{CHECKS[0]})")
+                      for t in plan.targets]
         grade.errors.append(message)
     else:
         judgements = [_judge(target, outputs.get(target.case_id), missing_reason, classifier, settings)

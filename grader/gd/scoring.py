@@ -41,8 +41,10 @@ def skipped_checks(config: GdConfig, message: str) -> list[TestResult]:
 
 
 def _combined_output(judgements: list[CallJudgement], name: str) -> str:
-    """One line per call, or the message once when every call got the same one."""
-    messages = [j.verdicts[name].message for j in judgements]
-    if len(set(messages)) == 1:
+    """One line per call, named by its target class; an error every call shared (gd.py did not
+    import, the sandbox stopped it) is said once."""
+    verdicts = [j.verdicts[name] for j in judgements]
+    messages = [v.message for v in verdicts]
+    if len(set(messages)) == 1 and all(v.status == "error" for v in verdicts):
         return messages[0]
     return "\n".join(f"{j.target.description}: {m}" for j, m in zip(judgements, messages))
