@@ -113,12 +113,12 @@ def run_child(request: dict, out_fd: int, err_fd: int, ready_fd: int, parent: in
         sys.path[:] = CLEAN_PATH
         path = f"{HARNESS_DIR}/{request['harness']}"
         sys.argv[:] = [path]
-        # Fresh entropy as a new interpreter would draw (torch's default seed is fixed at
-        # import and the zygote never used its generator, so it is already as fresh).
+        # Fresh entropy, as a new interpreter draws at import (torch 2.14 seeds its default
+        # generator randomly at import too): no job can predict the next one's draws.
         import random
         random.seed()
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed()
+        sys.modules["numpy"].random.seed()
+        sys.modules["torch"].seed()
         os.write(ready_fd, b"1")
         # Nothing of the zygote's stays open: not the control socket, not its own pipes.
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))

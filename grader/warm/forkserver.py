@@ -198,6 +198,10 @@ class Zygote:
                         selector.unregister(key.fd)
                 if exited is not None:
                     break
+                # A job can stop its parent with SIGSTOP (the one signal the zygote cannot
+                # block); stopped, it could not report the job's exit. SIGCONT to a running
+                # process does nothing, so it is sent on every poll (every 50 ms).
+                self._continue_zygote()
                 if time.monotonic() - started > limits.wall_time_s:
                     stopped_for = Outcome.WALL_TIME
                 else:
@@ -270,6 +274,9 @@ class Zygote:
         rmtree does not follow symlinks (it works on directory fds), so a planted link
         cannot point it elsewhere."""
         path = self.sandbox.workdir.path
+        # The job owned /work and may have changed its mode; back to what WorkDir made.
+        os.chown(path, self.sandbox.uid, self.sandbox.uid)
+        os.chmod(path, 0o700)
         for entry in os.scandir(path):
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
