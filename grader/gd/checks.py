@@ -73,7 +73,7 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
         return judge_everything_as(target, "error", (
             f"gradient_descent did not finish within {config.call_time_s:g} s "
             f"({config.iterations} iterations on a {config.image_size}x{config.image_size} image); "
-            f"the reference solution needs well under a second"))
+            f"the reference solution takes about a second"))
     if status == "raised":
         return judge_everything_as(
             target, "error", f"gradient_descent raised an exception:\n{_text(record.get('message'))}",

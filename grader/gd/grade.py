@@ -6,13 +6,14 @@ from dataclasses import replace
 
 from grader.errors import GraderFault
 from grader.gd.checks import CallJudgement, judge_call, judge_everything_as
-from grader.gd.classifier import read_weights, trusted_classifier
+from grader.gd.classifier import TrustedClassifier, read_weights, trusted_classifier
 from grader.gd.config import CHECKS, GdConfig
-from grader.gd.job import Plan, build_job, plan_grade
+from grader.gd.job import Target, build_job, plan_grade
 from grader.gd.picture import render_picture
 from grader.gd.scoring import score_checks, skipped_checks
 from grader.outputs import CaseOutput, read_results
 from grader.report import FileGrade
+from grader.sandbox.job import SandboxJob
 from grader.sandbox.limits import Limits
 
 # stderr kept for TAs when the run ended badly (bytes; the sandbox already bounds it).
@@ -50,13 +51,14 @@ def grade_gd(source: str | None, config: dict, seed: int, limits: Limits) -> Fil
     return grade
 
 
-def _judge(target, output: CaseOutput | None, missing_reason: str, classifier, settings) -> CallJudgement:
+def _judge(target: Target, output: CaseOutput | None, missing_reason: str,
+           classifier: TrustedClassifier, settings: GdConfig) -> CallJudgement:
     if output is None:
         return judge_everything_as(target, "error", missing_reason)
     return judge_call(target, output, classifier, settings)
 
 
-def _run(job, limits: Limits) -> tuple[dict[str, CaseOutput], str, str]:
+def _run(job: SandboxJob, limits: Limits) -> tuple[dict[str, CaseOutput], str, str]:
     """The harness's outputs, why calls without one have none, and a line for TAs."""
     from grader.sandbox import Outcome, run_job
     from grader.sandbox.errors import SandboxError

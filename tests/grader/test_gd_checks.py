@@ -272,3 +272,16 @@ def test_the_shipped_classifier_recognises_fresh_shapes_and_doubts_grey_noise(co
         grey_probabilities = classifier.model(torch.from_numpy((grey - mean) / std)).softmax(1)
     assert (predicted == labels).mean() >= 0.98
     assert float(grey_probabilities.max()) < 0.2  # far below the threshold: a no-op cannot pass
+
+
+def test_the_grader_normalises_as_the_handout_does():
+    # The probability is computed on the image normalised like normalize_and_jitter does; if
+    # the handout's constants and the grader's drift apart, the check measures something else.
+    import ast
+
+    handout = ast.parse((REPO_ROOT / "reference/handout/gd.py").read_text())
+    constants = {node.targets[0].id: ast.literal_eval(node.value) for node in handout.body
+                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                 and node.targets[0].id in ("IMAGENET_MEAN", "IMAGENET_STD")}
+    assert tuple(constants["IMAGENET_MEAN"]) == IMAGENET_MEAN
+    assert tuple(constants["IMAGENET_STD"]) == IMAGENET_STD
