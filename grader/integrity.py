@@ -98,10 +98,24 @@ class _Finder(ast.NodeVisitor):
         self.uses: list[Use] = []
         self.calls: dict[str, set[str]] = {}
         self._scope: list[str] = []
+        self._imported: dict[str, tuple[str, int]] = {}  # alias -> (what, line of import)
+        self._defined: dict[str, int] = {}  # top-level def name -> line
+        self._backward_calls: list[Use] = []
+        self._helper_backward = False  # a class other than MLP defines backward()
 
     @property
     def _function(self) -> str:
         return ".".join(self._scope) if self._scope else "<module>"
+
+    def visit_Module(self, node: ast.Module) -> None:
+        for child in node.body:
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self._defined[child.name] = child.lineno
+        self.generic_visit(node)
+        # `.backward(` is a student's own layer method when some helper class defines one.
+        if not self._helper_backward:
+            for use in self._backward_calls:
+                self._use(use.what, use.line, use.function)
 
     def visit_If(self, node: ast.If) -> None:
         test = node.test
@@ -113,6 +127,9 @@ class _Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if node.name != "MLP" and any(isinstance(item, ast.FunctionDef) and item.name == "backward"
+                                      for item in node.body):
+            self._helper_backward = True
         self._scope.append(node.name)
         self.generic_visit(node)
         self._scope.pop()
@@ -134,38 +151,43 @@ class _Finder(ast.NodeVisitor):
             if isinstance(receiver, ast.Name) and receiver.id == "self" and self._scope:
                 self.calls.setdefault(self._function, set()).add(f"{self._scope[0]}.{func.attr}")
             elif func.attr == "backward":
-                self._use("a tensor's .backward()", node)
+                self._backward_calls.append(Use("a tensor's .backward()", node.lineno, self._function))
         for keyword in node.keywords:
             if keyword.arg == "requires_grad":
-                self._use("requires_grad", node)
+                self._use("requires_grad", node.lineno)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        on_self = isinstance(node.value, ast.Name) and node.value.id == "self"
         if node.attr in _GRAD_ATTRS and _mentions_torch_or_tensor(node):
-            self._use(f"torch's {node.attr}" if node.attr != "requires_grad" else "requires_grad", node)
-        elif node.attr in _LOSS_NAMES:
-            self._use(f"torch's {node.attr}", node)
+            self._use("requires_grad" if node.attr.startswith("requires_grad") else f"torch's {node.attr}",
+                      node.lineno)
+        elif node.attr in _LOSS_NAMES and not on_self:
+            self._use(f"torch's {node.attr}", node.lineno)
         self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        imported = self._imported.get(node.id)
+        if imported and isinstance(node.ctx, ast.Load):
+            what, import_line = imported
+            if self._defined.get(node.id, -1) < import_line:  # not shadowed by a later def
+                self._use(what, node.lineno)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
-        if module.startswith("torch.autograd") or module.startswith("torch.func") or module == "functorch":
-            self._use(f"from {module} import", node)
+        forbidden_module = module.startswith(("torch.autograd", "torch.func", "functorch"))
         for alias in node.names:
-            if alias.name in _LOSS_NAMES or alias.name in {"grad", "vjp"} and module.startswith("torch"):
-                self._use(f"torch's {alias.name}", node)
-        self.generic_visit(node)
+            if forbidden_module or (module.startswith("torch") and alias.name in _LOSS_NAMES):
+                self._imported[alias.asname or alias.name] = (f"{alias.name} from {module}", node.lineno)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            if alias.name.startswith(("torch.autograd", "torch.func", "functorch")):
-                self._use(f"import {alias.name}", node)
-        self.generic_visit(node)
+            if alias.name.startswith(("torch.autograd", "torch.func", "functorch")) and alias.asname:
+                self._imported[alias.asname] = (alias.name, node.lineno)
 
-    def _use(self, what: str, node: ast.AST) -> None:
-        line = getattr(node, "lineno", 0)
+    def _use(self, what: str, line: int, function: str | None = None) -> None:
         if not any(use.line == line for use in self.uses):  # one flag per line
-            self.uses.append(Use(what=what, line=line, function=self._function))
+            self.uses.append(Use(what=what, line=line, function=function or self._function))
 
 
 def _mentions_torch_or_tensor(node: ast.Attribute) -> bool:

@@ -69,7 +69,8 @@ def grade_mlp(source: str, config: dict, seed: int, limits: Limits,
     reference = load_reference(settings.reference)
     expected = {case.case_id: expected_outputs(case, reference) for case in cases}
     verdicts = [judge_case(case, run, expected, settings) for case in cases]
-    tests = score_items(verdicts, settings.max_scores, zeroed or {}, seed)
+    staff_header = "; ".join([f"seed {seed}", *run.staff])
+    tests = score_items(verdicts, settings.max_scores, zeroed or {}, staff_header)
     grade = FileGrade(tests=tests, integrity=list(flags or []))
     if run.import_error:
         grade.errors.append(run.import_error)
@@ -113,6 +114,8 @@ def run_in_sandbox(source: str, cases: list[Case], settings: Settings, limits: L
                      f"{result.peak_memory_mb:.0f} MB peak")
     if result.outcome != Outcome.OK:
         run.message = result.message or f"the program stopped ({result.outcome.value})"
+        # Staff only: stderr may hold what the student's code printed (hidden inputs too).
+        run.staff.append("stderr tail: " + result.stderr[-400:].decode("utf-8", "replace"))
     imported = outputs.pop("_import", None)
     if imported is not None and imported.record.get("status") == "import_error":
         run.import_error = str(imported.record.get("message", "mlp.py could not be imported"))[:4000]

@@ -48,7 +48,7 @@ class CaseVerdict:
 
 
 def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
-                zeroed: dict[str, str], seed: int) -> list[TestResult]:
+                zeroed: dict[str, str], staff_header: str) -> list[TestResult]:
     """One TestResult per item, in the order of ITEMS."""
     by_item: dict[str, list[CaseVerdict]] = {item: [] for item in ITEMS}
     for verdict in verdicts:
@@ -73,7 +73,7 @@ def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
         results.append(TestResult(
             name=f"mlp.{item}", layer=layer, direction=direction, score=score,
             max_score=max_scores[item], status=status_item, output=output,
-            staff_output=_staff(cases, seed)))
+            staff_output=_staff(cases, staff_header)))
     return results
 
 
@@ -102,8 +102,8 @@ def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str]) -> st
     return text
 
 
-def _staff(cases: list[CaseVerdict], seed: int) -> str:
-    lines = [f"seed {seed}"]
+def _staff(cases: list[CaseVerdict], header: str) -> str:
+    lines = [header]
     for verdict in cases:
         if verdict.status == "passed":
             continue

@@ -59,3 +59,26 @@ def test_calling_the_models_own_backward_is_not_autograd(reference_source):
         "    net.backward(d)\n"
         "    return J\n")
     assert flag_autograd(source) == ([], {})
+
+
+def test_students_own_layer_classes_with_backward_are_not_autograd(reference_source):
+    source = reference_source + (
+        "\n\nclass Linear:\n"
+        "    def backward(self, d):\n"
+        "        return d\n\n\n"
+        "def chain(layers, d):\n"
+        "    for layer in layers:\n"
+        "        d = layer.backward(d)\n"
+        "    return d\n")
+    source = source.replace("        dJdz2 = dJdz3 @ W2\n", "        dJdz2 = chain([Linear()], dJdz3) @ W2\n")
+    assert flag_autograd(source) == ([], {})
+
+
+def test_an_import_counts_only_where_it_is_used(reference_source):
+    unused = "from torch.nn.functional import mse_loss\n" + reference_source  # own def shadows it
+    assert flag_autograd(unused) == ([], {})
+    used = "from torch.autograd import grad as g\n" + reference_source.replace(
+        "    dJdy_hat = 2 * diff / diff.numel()", "    dJdy_hat = g(J, y_hat)[0]")
+    flags, zeroed = flag_autograd(used)
+    assert "grad from torch.autograd" in flags[0].message
+    assert set(zeroed) == {"mse_loss.forward", "mse_loss.backward"}
