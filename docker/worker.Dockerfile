@@ -16,7 +16,9 @@ COPY app ./app
 COPY grader ./grader
 COPY hidden_tests ./hidden_tests
 COPY reference ./reference
-RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu .
+# Editable, as in the checkout: the engine finds hidden_tests/ and the service its Alembic
+# migrations next to the source, not in site-packages.
+RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -e .
 
 # The sandbox starts as root to make the job's cgroups and namespaces, then runs the
 # student's code as an unprivileged uid (grader/sandbox/launcher.py); so this image runs as

@@ -14,7 +14,7 @@ def format_submission(submission: dict) -> str:
         for test in tests:
             lines.append(f"  {test['name']:<{width}}  {test['status']:<7}  "
                          f"{test['score']:>6.2f}/{test['max_score']:<6.2f}")
-            if test.get("output") and test["status"] != "passed":
+            if test.get("output") and test["status"] in ("failed", "error"):
                 lines.extend(f"      {line}" for line in test["output"].splitlines()[:5])
     for flag in report.get("integrity", []):
         lines.append(f"  integrity: {flag['code']}: {flag['message']}")

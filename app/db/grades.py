@@ -34,12 +34,12 @@ def find_artifact(session: Session, grade_id: int, name: str) -> Artifact | None
 
 
 def graded_rows(session: Session, assignment: str) -> list[tuple[User, Submission, Grade]]:
-    """Every current grade of the assignment's submissions, oldest submission first."""
+    """Every current `graded` grade of the assignment's submissions, oldest first."""
     query = (select(User, Submission, Grade)
              .join(Submission, Submission.user_id == User.id)
              .join(Grade, (Grade.submission_id == Submission.id)
                    & (Grade.generation == Submission.generation))
-             .where(Submission.assignment == assignment)
+             .where(Submission.assignment == assignment, Grade.status == "graded")
              .order_by(Submission.created_at, Submission.id))
     return [tuple(row) for row in session.execute(query)]
 

@@ -61,9 +61,12 @@ def store_grade(session: Session, job: GradingJob, report: Report, duration_s: f
     if not grades_db.add_grade_once(session, grade):
         return False
     if submission.generation == job.generation:
-        submission.status = submissions_db.GRADED if report.status == "graded" else submissions_db.ERROR
-        submission.score, submission.max_score = grade.score, grade.max_score
         submission.graded_at = now
+        if report.status == "graded":
+            submission.status = submissions_db.GRADED
+            submission.score, submission.max_score = grade.score, grade.max_score
+        else:  # nothing could be graded: no score at all, rather than a zero
+            submission.status = submissions_db.ERROR
     session.flush()
     return True
 

@@ -31,7 +31,7 @@ def read_scores(session: Session, reader: User, assignment: str) -> list[dict]:
         row["graded_submissions"] += 1
         row.update(latest_submission=submission.id, latest_score=grade.score,
                    max_score=grade.max_score)
-        if grade.status == "graded" and grade.score >= row.get("best_score", -1.0):
+        if grade.score >= row.get("best_score", -1.0):
             row.update(best_submission=submission.id, best_score=grade.score,
                        tests={t["name"]: t["score"] for t in grade.report_staff["tests"]})
     return [rows[name] for name in sorted(rows)]

@@ -43,23 +43,23 @@ def upload(api, token: str, files: dict[str, bytes], **form):
     return api.post("/api/v1/submissions", files=multipart, data=form, headers=headers)
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "AUTOGRADER_DATABASE_URL": settings.database_url,
-            "AUTOGRADER_BROKER_URL": settings.broker_url,
-            "AUTOGRADER_BROKER_KEY_PREFIX": settings.broker_key_prefix,
-            "AUTOGRADER_QUEUE_NAME": settings.queue_name,
-            "AUTOGRADER_VISIBILITY_TIMEOUT_S": str(settings.visibility_timeout_s),
-            "AUTOGRADER_ENVIRONMENT": "test", "AUTOGRADER_LOG_FORMAT": "json"}
+def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that gives a worker process these settings."""
+    env = {**os.environ, **extra}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"AUTOGRADER_{name.upper()}"] = str(value)
+    return env
 
 
 class WorkerProcess:
     """`autograder worker` in its own process group, so a test can SIGKILL all of it."""
 
-    def __init__(self, settings: Settings, log_path: Path):
+    def __init__(self, settings: Settings, log_path: Path, **env: str):
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
-            [*AUTOGRADER, "worker"], cwd=REPO, env=worker_env(settings),
+            [*AUTOGRADER, "worker"], cwd=REPO, env=worker_env(settings, **env),
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:

@@ -137,8 +137,8 @@ def users(sessions):
 def start_worker(tmp_path):
     workers = []
 
-    def start(settings: Settings) -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log")
+    def start(settings: Settings, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log", **env)
         workers.append(worker)
         return worker
 

@@ -93,7 +93,7 @@ def test_worker_image_has_the_sandbox_and_the_grading_environment():
     assert "bubblewrap" in dockerfile
     for path in ("app", "grader", "hidden_tests"):
         assert f"COPY {path} " in dockerfile
-    assert "pip install" in dockerfile and " ." in dockerfile  # the package with torch
+    assert "pip install" in dockerfile and " -e ." in dockerfile  # the package with torch
     assert SERVICES["worker"].get("privileged") is True
 
 

@@ -3,6 +3,8 @@ upload -> queued -> running -> graded -> report, for mlp.py only, gd.py only and
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from api_helpers import REPO, upload, wait_for
@@ -26,6 +28,15 @@ def follow(api, headers, submission_id: int) -> tuple[list[str], dict]:
     return seen, body
 
 
+def log_entries(worker) -> list[dict]:
+    """The worker's structured log: one JSON object per line (other lines are Celery's banner)."""
+    entries = []
+    for line in worker.log().splitlines():
+        if line.startswith("{"):
+            entries.append(json.loads(line))
+    return entries
+
+
 def reference(name: str) -> bytes:
     return (REPO / "reference" / name).read_bytes()
 
@@ -39,6 +50,8 @@ def test_upload_is_graded_and_reported(grading_api, users, files, grading_worker
     seen, body = follow(grading_api, users.headers("alice"), response.json()["id"])
 
     assert seen[-2:] == ["running", "graded"], (seen, grading_worker.log()[-3000:])
+    last_graded = [e for e in log_entries(grading_worker) if e["message"] == "graded"][-1]
+    assert last_graded["submission_id"] == body["id"] and last_graded["duration_s"] > 0
     report = body["report"]
     assert report["status"] == "graded"
     ran = [t for t in report["tests"] if t["status"] != "skipped"]

@@ -17,8 +17,9 @@ from app.db.models import Grade, Submission, User
 from app.queue import GradeQueue, make_celery
 from app.services.grading import begin_grading, store_grade
 from app.services.sweep import requeue_stuck
+from app.sweep_loop import sweep_once
 from app.unit_of_work import commit_then_enqueue, grade_after_commit
-from grader.report import Report, TestResult
+from grader import report as reports
 
 SOURCE = b"x = 1\n"
 
@@ -92,11 +93,21 @@ def test_sweep_requeues_only_what_is_stuck(make_client, sessions, settings, user
         assert session.get(Submission, fresh).status == "queued"
 
 
-def _report(score: float) -> Report:
-    test = TestResult(name="mlp.linear.forward", layer="linear", direction="forward",
+def test_the_apps_sweep_requeues_and_sends(make_client, settings, users, queued_jobs):
+    start = utc_now()
+    submission = upload(make_client(clock=lambda: start), users["alice"],
+                        {"mlp": SOURCE}).json()["id"]
+    later = make_client(clock=lambda: start + timedelta(seconds=settings.stuck_after_s + 1))
+    assert sweep_once(later.app.state) == [submission]
+    assert queued_jobs() == [(submission, 1), (submission, 1)]
+    assert sweep_once(later.app.state) == []  # queued_at restarted
+
+
+def _report(score: float) -> reports.Report:
+    test = reports.TestResult(name="mlp.linear.forward", layer="linear", direction="forward",
                       score=score, max_score=10.0, status="passed" if score == 10 else "failed",
                       output="ok", staff_output="case 3: W[0, 1]")
-    return Report(status="graded", score=score, max_score=10.0, seed=7, grader_version="t",
+    return reports.Report(status="graded", score=score, max_score=10.0, seed=7, grader_version="t",
                   tests=[test])
 
 

@@ -1,0 +1,62 @@
+"""`autograder serve` as the README runs it on a fresh machine: no broker configured, so it
+starts its own Redis and worker; an upload of the reference mlp.py is graded in full."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import httpx
+import psutil
+import pytest
+
+from api_helpers import AUTOGRADER, REPO, free_port, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+
+
+def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER_")}
+    env["AUTOGRADER_LOG_FORMAT"] = "text"
+    port = free_port()
+    log = open(tmp_path / "serve.log", "wb")
+    # A fresh folder as the working directory: the SQLite database and the embedded Redis
+    # land in its ./var, as on a new machine.
+    serve = subprocess.Popen([*AUTOGRADER, "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _healthy(base), 60, interval_s=0.3, what="the server")
+        token = subprocess.run([*AUTOGRADER, "users", "add", "ada", "--role", "student"],
+                               cwd=tmp_path, env=env, capture_output=True, text=True,
+                               check=True).stdout.strip()
+        headers = {"Authorization": f"Bearer {token}"}
+        with open(REPO / "reference" / "mlp.py", "rb") as source:
+            created = httpx.post(f"{base}/api/v1/submissions", headers=headers,
+                                 files={"mlp": ("mlp.py", source)})
+        assert created.status_code == 202
+        url = f"{base}/api/v1/submissions/{created.json()['id']}"
+        body = wait_for(lambda: (b := httpx.get(url, headers=headers).json())["status"]
+                        in ("graded", "error") and b, 180, interval_s=0.5,
+                        what=f"the grade\n{(tmp_path / 'serve.log').read_text()[-3000:]}")
+        mlp = [t for t in body["report"]["tests"] if t["name"].startswith("mlp.")]
+        assert body["status"] == "graded" and len(mlp) == 10
+        assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in mlp)
+        assert (tmp_path / "var" / "autograder.db").exists()
+        children = psutil.Process(serve.pid).children(recursive=True)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.wait(60)
+        log.close()
+    time.sleep(1)
+    # The embedded worker and Redis stop with it.
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
