@@ -223,12 +223,17 @@ class Zygote:
             except ZygoteLost as error:
                 self.doubtful = str(error)  # the verdict stands (a limit); the zygote goes
         wall_time_s = time.monotonic() - started
+        if exited is None and stopped_for is None:
+            raise ZygoteLost("the job's exit status never came")
         if not accounting.kill_job():  # daemons, double forks: whatever the job left
             self.doubtful = "processes of the job survived SIGKILL"
         self._continue_zygote()
         _drain((stdout, stderr))
+        # Stopped by us: the status is that of our SIGKILL, which a cold run never reports
+        # either (bwrap is killed before it can), so none is given.
+        status = None if stopped_for is not None else exit_status(exited or {})
         return Seen(stopped_for=stopped_for, limit_after=accounting.limit_hit(),
-                    exit_status=exit_status(exited or {}), wall_time_s=wall_time_s,
+                    exit_status=status, wall_time_s=wall_time_s,
                     cpu_time_s=accounting.cpu_time_s(), peak_memory_mb=accounting.peak_memory_mb())
 
     @staticmethod

@@ -65,9 +65,12 @@ def classify(seen: Seen, limits: Limits, workdir: WorkDir, exit_code: int | None
         return seen.stopped_for
     if seen.limit_after in (Outcome.MEMORY, Outcome.PROCESSES):
         return seen.limit_after
+    if seen.exit_status is None:
+        return Outcome.INTERNAL  # forkserver never builds a result without one; kept as cold has it
     if signal_number == signal.SIGXCPU or seen.cpu_time_s > limits.cpu_time_s:
         return Outcome.CPU_TIME
-    if signal_number == signal.SIGXFSZ or workdir.is_full():
+    if (signal_number == signal.SIGXFSZ or workdir.is_full()
+            or workdir.has_file_of(limits.file_size_mb * 2**20)):
         return Outcome.DISK
     if signal_number is not None:
         return Outcome.SIGNALED

@@ -4,11 +4,14 @@ real zygote, real cgroups) or through the cold runner, and read what it left in 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from contextlib import contextmanager
 from typing import Iterator
 
 from grader.sandbox import Limits, SandboxJob, SandboxResult, run_job
 from grader.warm import WarmPool
+
+REPO = Path(__file__).resolve().parents[2]
 
 FAST_LIMITS = Limits(cpu_time_s=4.0, wall_time_s=6.0, memory_mb=1536, processes=32,
                      file_size_mb=16, workdir_mb=64, open_files=128, output_bytes=8192)

@@ -1,0 +1,63 @@
+"""Warm and cold runs of the same job give the same result: outcome, message, exit code,
+signal and output for every way a job can end, and the same report for the same seed.
+
+verdict.py copies the cold runner's classification rules; this is where a rule changed on
+one side only shows up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import grader.sandbox
+from grader import grade
+from grader.sandbox import run_job as cold_run_job
+from warm_helpers import FAST_LIMITS, REPO, run_probe
+
+ENDINGS = {
+    "prints": "print('hello')\n",
+    "exits_3": "import sys\nsys.exit(3)\n",
+    "exits_200": "import sys\nsys.exit(200)\n",
+    "os_exit": "import os\nos._exit(7)\n",
+    "raises": "raise ValueError('boom')\n",
+    "segfault": "import ctypes\nctypes.string_at(0)\n",
+    "aborts": "import os\nos.abort()\n",
+    "exit_message": "import sys\nsys.exit('bye')\n",
+    "file_too_large": "open('/work/big', 'wb').write(b'x' * (17 * 2**20))\n",
+    "spins": "while True:\n    pass\n",
+    "sleeps": "import time\ntime.sleep(60)\n",
+    "writes_out": "open('/work/out/r.txt', 'w').write('r')\nprint(open('/work/submission/probe.py').read()[:4])\n",
+}
+LIMITS = dataclasses.replace(FAST_LIMITS, cpu_time_s=2, wall_time_s=3)
+
+
+@pytest.mark.parametrize("name", sorted(ENDINGS))
+def test_a_job_ends_the_same_warm_and_cold(ready_pool, name) -> None:
+    code = ENDINGS[name]
+    warm, warm_left = run_probe(ready_pool.run_job, code, LIMITS)
+    cold, cold_left = run_probe(cold_run_job, code, LIMITS)
+    assert ready_pool.stats.cold_runs == 0, "the warm run fell back to cold"
+    assert (warm.outcome, warm.message, warm.exit_code, warm.signal) == \
+        (cold.outcome, cold.message, cold.exit_code, cold.signal)
+    assert warm.stdout == cold.stdout
+    assert warm.truncated_output == cold.truncated_output
+    assert sorted(warm_left) == sorted(cold_left)
+    if name == "raises":
+        assert b"ValueError: boom" in warm.stderr and b"ValueError: boom" in cold.stderr
+    if name == "exit_message":
+        assert warm.stderr == cold.stderr == b"bye\n"
+
+
+def test_the_same_seed_gives_the_same_report_warm_and_cold(ready_pool, monkeypatch) -> None:
+    files = {"mlp.py": (REPO / "reference" / "mlp.py").read_bytes(),
+             "gd.py": (REPO / "reference" / "gd.py").read_bytes()}
+    cold = grade(files, seed=2024).to_dict("student")
+    # Where the engine's call sites look the runner up, until it takes one as a parameter.
+    monkeypatch.setattr(grader.sandbox, "run_job", ready_pool.run_job)
+    before = ready_pool.stats.warm_runs
+    warm = grade(files, seed=2024).to_dict("student")
+    assert ready_pool.stats.warm_runs == before + 2  # mlp and gd both ran warm
+    assert warm == cold
+    assert warm["score"] == warm["max_score"]
