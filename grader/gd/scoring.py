@@ -41,10 +41,10 @@ def skipped_checks(config: GdConfig, message: str) -> list[TestResult]:
 
 
 def _combined_output(judgements: list[CallJudgement], name: str) -> str:
-    """One line per call, named by its target class; an error every call shared (gd.py did not
-    import, the sandbox stopped it) is said once."""
-    verdicts = [j.verdicts[name] for j in judgements]
-    messages = [v.message for v in verdicts]
-    if len(set(messages)) == 1 and all(v.status == "error" for v in verdicts):
+    """One line per call, named by its target class; a message every call shared (gd.py did not
+    import, the weights are unchanged) is said once. The probability is always given per class:
+    which class the image was pushed towards is what the student wants to read there."""
+    messages = [j.verdicts[name].message for j in judgements]
+    if len(set(messages)) == 1 and name != "target_probability":
         return messages[0]
     return "\n".join(f"{j.target.description}: {m}" for j, m in zip(judgements, messages))
