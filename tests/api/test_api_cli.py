@@ -115,3 +115,37 @@ def test_submit_below_min_score_is_exit_1(serve, users, grading_worker, tmp_path
     assert done.returncode == 1, done.stdout + done.stderr
     assert "is below --min-score 50" in done.stderr
     assert "failed" in done.stdout or "error" in done.stdout
+
+
+def test_worker_without_a_broker_is_exit_2():
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_BROKER_URL"}
+    done = subprocess.run([*AUTOGRADER, "worker"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "set AUTOGRADER_BROKER_URL" in done.stderr
+
+
+def test_submit_wait_that_times_out_is_exit_1(serve, users, tmp_path):
+    server = serve()  # no worker listens on this queue: the grade never comes
+    source = tmp_path / "mlp.py"
+    source.write_text("x = 1\n")
+    done = autograder("submit", "--mlp", str(source), "--server", server, "--token",
+                      users["alice"], "--wait", "--timeout", "1")
+    assert done.returncode == 1
+    assert "is still queued after 1 s" in done.stderr
+
+
+@pytest.mark.parametrize("text, words", [("", "has no rows"),
+                                         ("name\nann\nann\n", "names a student twice")])
+def test_unusable_roster_is_exit_2(database_url, sessions, tmp_path, text, words):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(text)
+    done = autograder("users", "import", str(roster), database_url=database_url)
+    assert done.returncode == 2 and words in done.stderr
+
+
+def test_roster_without_a_header_uses_the_first_column(database_url, sessions, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("ann,ann@uni.example\nben,ben@uni.example\n")
+    done = autograder("users", "import", str(roster), database_url=database_url)
+    assert done.returncode == 0
+    assert [line.split(",")[0] for line in done.stdout.splitlines()] == ["name", "ann", "ben"]

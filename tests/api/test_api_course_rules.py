@@ -3,8 +3,10 @@ Idempotency-Key that keeps a CI retry from making a second submission."""
 
 from __future__ import annotations
 
+import concurrent.futures
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from api_helpers import upload
@@ -95,3 +97,19 @@ def test_an_idempotent_retry_is_not_rate_limited(make_client, users):
         upload(api, users["alice"], {"mlp": SOURCE})
     again = upload(api, users["alice"], {"mlp": SOURCE}, headers=key)
     assert again.status_code == 202 and again.json()["id"] == first
+
+
+def test_parallel_retries_with_one_key_make_one_submission(serve, users):
+    base = serve()
+    headers = users.headers("robot") | {"Idempotency-Key": "commit-race"}
+
+    def post(_):
+        return httpx.post(f"{base}/api/v1/submissions", headers=headers, data={"user": "alice"},
+                          files={"mlp": ("mlp.py", SOURCE)}, timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(post, range(6)))
+    assert [r.status_code for r in responses] == [202] * 6
+    assert len({r.json()["id"] for r in responses}) == 1
+    listed = httpx.get(f"{base}/api/v1/submissions", headers=users.headers("tess")).json()
+    assert len(listed) == 1

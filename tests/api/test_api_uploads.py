@@ -115,3 +115,37 @@ def test_accepted_upload_is_stored_as_queued(api, users):
     assert body["files"] == ["gd.py", "mlp.py"] and body["report"] is None
     read = api.get(f"/api/v1/submissions/{body['id']}", headers=users.headers("alice"))
     assert read.json()["status"] == "queued"
+
+
+def test_a_request_larger_than_every_file_allowed_is_refused_before_parsing(api, users):
+    big = b"#" * (300 * 1024)
+    response = api.post("/api/v1/submissions", headers=users.headers("alice"),
+                        files={"mlp": ("mlp.py", big), "gd": ("gd.py", big)})
+    assert response.status_code == 413
+    assert "the upload is larger than the limit of 256 KB per file" == response.json()["detail"]
+
+
+def test_a_file_in_a_text_field_is_refused(api, users):
+    response = api.post("/api/v1/submissions", headers=users.headers("alice"),
+                        files={"mlp": ("mlp.py", GOOD), "assignment": ("hw1.txt", b"hw1")})
+    assert response.status_code == 400
+    assert "'assignment' must be text" in response.json()["detail"]
+
+
+def test_malformed_multipart_is_400(api, users):
+    response = api.post("/api/v1/submissions", content=b"--x\r\nnot a part",
+                        headers=users.headers("alice")
+                        | {"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid multipart data."}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/submissions?limit=0",
+                                  "/api/v1/submissions?user=a%00b",
+                                  "/api/v1/submissions/0",
+                                  "/api/v1/submissions/99999999999",
+                                  "/api/v1/assignments/hw1/scores?format=xls"])
+def test_invalid_parameters_are_422_with_one_detail_string(api, users, path):
+    response = api.get(path, headers=users.headers("tess"))
+    assert response.status_code == 422
+    assert isinstance(response.json()["detail"], str) and response.json()["detail"]
