@@ -46,8 +46,6 @@ class GdConfig:
     """How far outside [0, 1] a value may be and still count as inside (float rounding)."""
     call_time_s: float
     """Wall-clock seconds one gradient_descent call may take before it counts as timed out."""
-    wall_time_s: float
-    """Upper bound on the whole sandboxed run (imports included); lowers [limits]."""
     checks: dict[str, CheckSpec]
 
     @classmethod
@@ -75,7 +73,6 @@ class GdConfig:
                 threshold=float(table["threshold"]),
                 range_tolerance=float(table["range_tolerance"]),
                 call_time_s=float(table["call_time_s"]),
-                wall_time_s=float(table["wall_time_s"]),
                 checks=checks,
             )
         except (KeyError, TypeError, ValueError) as error:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from grader.errors import GraderFault
 from grader.gd.checks import CallJudgement, judge_call, judge_everything_as
 from grader.gd.classifier import TrustedClassifier, read_weights, trusted_classifier
@@ -28,8 +26,7 @@ def grade_gd(source: str | None, config: dict, seed: int, limits: Limits) -> Fil
     classifier = trusted_classifier(settings.classifier, settings.classifier_sha256)
     plan = plan_grade(settings, seed)
     weights = read_weights(settings.classifier, settings.classifier_sha256)
-    run_limits = replace(limits, wall_time_s=min(limits.wall_time_s, settings.wall_time_s))
-    outputs, missing_reason, staff = _run(build_job(source, settings, plan, weights), run_limits)
+    outputs, missing_reason, staff = _run(build_job(source, settings, plan, weights), limits)
 
     grade = FileGrade()
     imported = outputs.get("_import")
