@@ -58,14 +58,16 @@ def run_case(module, case: dict, models: dict, case_time_s: float) -> tuple[dict
     before = {name: tensor.clone() for name, tensor in inputs.items()}
     record: dict = {"status": "ok", "described": {}}
     arrays: dict[str, np.ndarray] = {}
+    stage = {"call": f"{case.get('function')}()" if case["kind"] == "loss" else "MLP()"}
     signal.setitimer(signal.ITIMER_REAL, case_time_s)
     try:
         if case["kind"] == "loss":
             outputs = _run_loss(module, case["function"], inputs)
         else:
-            outputs = _run_model(module, case, inputs, models)
+            outputs = _run_model(module, case, inputs, models, stage)
     except CaseTimeout:
-        record.update(status="timeout", message=f"did not finish within {case_time_s:g} s")
+        record.update(status="timeout", call=stage["call"],
+                      message=f"did not finish within {case_time_s:g} s")
         models.pop(case.get("model"), None)  # its state is unknown now
         return record, arrays
     except CaseProblem as problem:
@@ -74,7 +76,7 @@ def run_case(module, case: dict, models: dict, case_time_s: float) -> tuple[dict
     except BaseException as error:  # noqa: BLE001 - anything the student's code raises
         if isinstance(error, KeyboardInterrupt):
             raise
-        record.update(status="raised", message=common.student_traceback(error))
+        record.update(status="raised", call=stage["call"], message=common.student_traceback(error))
         models.pop(case.get("model"), None)
         return record, arrays
     finally:
@@ -102,17 +104,21 @@ def _run_loss(module, function: str, inputs: dict) -> dict:
     return {"J": result[0], "dJdy_hat": result[1]}
 
 
-def _run_model(module, case: dict, inputs: dict, models: dict) -> dict:
+def _run_model(module, case: dict, inputs: dict, models: dict, stage: dict) -> dict:
+    """clear, set parameters, forward (and backward); `stage` names the call under way."""
     model = models.get(case["model"])
     if model is None:
         cls = _attribute(module, "MLP", "class")
         c = case["config"]
         model = cls(c["n"], c["h"], c["f"], c["h"], c["K"], c["g"])
         models[case["model"]] = model
+    stage["call"] = "clear_grad_and_cache()"
     model.clear_grad_and_cache()
     _set_parameters(model, inputs)
+    stage["call"] = "forward()"
     outputs = {"y_hat": model.forward(inputs["x"])}
     if case["kind"] == "backward":
+        stage["call"] = "backward()"
         model.backward(inputs["dJdy_hat"])
         grads = getattr(model, "grads", None)
         if not isinstance(grads, dict):

@@ -4,7 +4,6 @@ are never a student's zero."""
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -93,6 +92,9 @@ def test_exception_in_forward_shows_only_the_students_traceback(reference_source
     assert "z1[:, 99]" in output and "IndexError" in output
     _no_grader_internals(output)
     assert tests["mse_loss.forward"].status == "passed"
+    # in backward cases too, the feedback names the call that raised: forward()
+    assert "forward() raised an exception" in tests["linear.backward"].output
+    assert "backward() raised" not in tests["linear.backward"].output
 
 
 @pytest.mark.slow

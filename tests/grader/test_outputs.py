@@ -1,7 +1,6 @@
 """Reading the sandbox's results never trusts them: links, pickles, odd dtypes, huge arrays
 and malformed lines are refused, and what is left comes back as float64."""
 
-import io
 import json
 import os
 

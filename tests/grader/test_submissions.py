@@ -2,9 +2,7 @@
 forms (float64, numpy, Python floats, accumulated grads) and a bug only batch size 1 shows."""
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 

@@ -1,0 +1,86 @@
+"""Judging one case: the student's outputs against the expected ones, with the diagnosis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.mlp import diagnose
+from grader.mlp.cases import Case
+from grader.mlp.compare import compare_output
+from grader.mlp.sandbox_run import SandboxRun
+from grader.mlp.scoring import CaseVerdict
+from grader.mlp.settings import Settings
+from grader.outputs import CaseOutput
+
+_FUNCTION = {"forward": "forward()", "backward": "backward()"}
+
+
+def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Settings) -> CaseVerdict:
+    """Compare one case's outputs; the verdict carries student and staff messages."""
+    verdict = CaseVerdict(case=case)
+    e = expected[case.case_id]
+    if run.import_error:
+        return verdict.set("error", run.import_error)
+    output = run.outputs.get(case.case_id)
+    if output is None:
+        return verdict.set("error", run.message or "no result came back for this case")
+    status = output.record.get("status")
+    where = case.config["function"] + "()" if case.kind == "loss" else _FUNCTION[case.kind]
+    if status in ("timeout", "raised"):
+        where = _call_name(output.record.get("call"), where)
+    if status == "timeout":
+        return verdict.set("error", f"{where} {str(output.record.get('message', 'timed out'))[:200]}")
+    if status == "raised":
+        return verdict.set("error", f"{where} raised an exception:\n{str(output.record.get('message'))[:4000]}")
+    if status != "ok":
+        return verdict.set("error", str(output.record.get("message", "the case could not run"))[:1000])
+    described = output.record.get("described") or {}
+    previous = expected.get(case.previous) if case.previous else None
+    for name in case.compare:
+        student = output.arrays.get(name)
+        reference = e[name]
+        if case.chain == "f" and name == "dJdb1":
+            e = dict(e)
+            reference = e["dJdb1.chain"] = _chain_expected(case, output, e)
+        description = described.get(name) if isinstance(described, dict) else None
+        if name in output.rejected:
+            description = f"unreadable ({output.rejected[name]})"
+        slack = settings.float32_error_factor * e[f"{name}.err32"]
+        check = compare_output(_display(name), student, str(description) if description else None,
+                               reference, settings.rtol, settings.atol_scale, e.get(f"{name}.alt"),
+                               slack)
+        if check.status == "error" and student is not None and student.shape != reference.shape:
+            check.message = diagnose.diagnose_shape(name, student.shape, reference.shape) or check.message
+        elif check.status == "failed":
+            check.message = diagnose.diagnose_values(
+                case, name, student, {**e, name: reference}, previous, settings.rtol,
+                settings.atol_scale, slack) or check.message
+        verdict.add(check)
+    modified = output.record.get("modified") or []
+    if isinstance(modified, list) and modified and verdict.status == "passed":
+        names = ", ".join(str(m)[:20] for m in modified[:4])
+        verdict.set("failed", f"{where} changed its input ({names}) in place")
+    return verdict
+
+
+def _call_name(call, default: str) -> str:
+    """The call the harness says was under way, if it is one of the known ones."""
+    known = {"MLP()", "clear_grad_and_cache()", "forward()", "backward()", "mse_loss()", "bce_loss()"}
+    return call if call in known else default
+
+
+def _chain_expected(case: Case, output: CaseOutput, e: dict) -> np.ndarray:
+    """dJdb1 of a mixed f/g case, from the student's own dJdb2 (so g's bugs do not count)."""
+    student_dJdb2 = output.arrays.get("dJdb2")
+    upstream = e["dJdb2"]
+    # An all-zero dJdb2 means backward() computed nothing: then hold dJdb1 to the reference.
+    if (student_dJdb2 is not None and student_dJdb2.shape == upstream.shape
+            and np.all(np.isfinite(student_dJdb2)) and (np.any(student_dJdb2) or not np.any(upstream))):
+        upstream = student_dJdb2
+    e["dJdb1.upstream"] = upstream
+    return upstream * diagnose.derivative(case.config["f"], e["z1"][0])
+
+
+def _display(name: str) -> str:
+    return {"y_hat": "the output of forward()", "J": "J (the loss)",
+            "dJdy_hat": "dJdy_hat"}.get(name, f"grads['{name}']")

@@ -1,0 +1,78 @@
+"""Running the hidden cases of mlp.py in the sandbox: the job's files in, raw outputs back.
+
+Only the inputs cross into the sandbox (float32 .npy files and a JSON job); expected values
+never do. A sandbox that fails itself raises GraderFault: never the student's zero.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.errors import GraderFault
+from grader.mlp.cases import Case
+from grader.mlp.settings import Settings
+from grader.outputs import CaseOutput, read_results
+from grader.sandbox.limits import Limits
+
+HARNESS = "mlp_harness.py"
+
+
+@dataclass
+class SandboxRun:
+    """What came back from the one sandbox run of mlp.py."""
+
+    outputs: dict[str, CaseOutput]
+    message: str = ""
+    """Why cases without a result have none (a limit hit, the process died), for students."""
+    import_error: str = ""
+    staff: list[str] = field(default_factory=list)
+
+
+def build_job_files(source: str, cases: list[Case], settings: Settings) -> dict[str, bytes]:
+    """The sandbox work dir's files: the submission, job.json and one .npy per input."""
+    files = {"submission/mlp.py": source.encode("utf-8")}
+    job_cases = []
+    for case in cases:
+        names = {}
+        for name, array in case.inputs.items():
+            file_name = f"{case.case_id}.{name}"
+            buffer = io.BytesIO()
+            np.save(buffer, array, allow_pickle=False)
+            files[f"in/{file_name}.npy"] = buffer.getvalue()
+            names[name] = file_name
+        job_cases.append({"id": case.case_id, "kind": case.kind, "inputs": names,
+                          "model": case.model, "config": case.config,
+                          "function": case.config.get("function")})
+    job = {"module": "mlp", "case_time_s": settings.case_time_s, "cases": job_cases}
+    files["in/job.json"] = json.dumps(job).encode()
+    return files
+
+
+def run_in_sandbox(source: str, cases: list[Case], settings: Settings, limits: Limits) -> SandboxRun:
+    """One sandbox run of the harness over every case."""
+    from grader.sandbox import Outcome, SandboxJob, run_job
+    from grader.sandbox.errors import SandboxError
+
+    job = SandboxJob(harness=HARNESS, files=build_job_files(source, cases, settings))
+    try:
+        with run_job(job, limits) as result:
+            if result.outcome == Outcome.INTERNAL:
+                raise GraderFault(f"the sandbox failed: {result.message}")
+            outputs = read_results(result.workdir, limits)
+    except SandboxError as error:
+        raise GraderFault(f"the sandbox failed: {error}") from error
+    run = SandboxRun(outputs=outputs)
+    run.staff.append(f"sandbox: {result.outcome.value}, {result.wall_time_s:.2f} s wall, "
+                     f"{result.peak_memory_mb:.0f} MB peak")
+    if result.outcome != Outcome.OK:
+        run.message = result.message or f"the program stopped ({result.outcome.value})"
+        # Staff only: stderr may hold what the student's code printed (hidden inputs too).
+        run.staff.append("stderr tail: " + result.stderr[-400:].decode("utf-8", "replace"))
+    imported = outputs.pop("_import", None)
+    if imported is not None and imported.record.get("status") == "import_error":
+        run.import_error = str(imported.record.get("message", "mlp.py could not be imported"))[:4000]
+    return run
