@@ -26,7 +26,8 @@ def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
             queue.enqueue(submission_id, generation)
         except (KombuError, RedisError, OSError):
             # The row is committed as queued: the sweep sends it again once the broker is back.
-            log.exception("could not queue; the sweep will retry", extra={"submission_id": submission_id})
+            log.exception("could not queue; the sweep will retry",
+                          extra={"submission_id": submission_id})
 
 
 def discard_pending(session: Session) -> None:

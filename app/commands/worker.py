@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     celery = make_celery(settings)
     celery.worker_main([
         "worker", f"--loglevel={settings.log_level}", f"--concurrency={concurrency}",
-        f"--queues={settings.queue_name}", f"--hostname=grader-{os.getpid()}@{socket.gethostname()}",
+        f"--queues={settings.queue_name}",
+        f"--hostname=grader-{os.getpid()}@{socket.gethostname()}",
         # Workers need not talk to each other: the database is the shared record.
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ])

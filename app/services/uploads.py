@@ -56,7 +56,8 @@ def check_file(field: str, filename: str | None, content: bytes, max_bytes: int)
     return content
 
 
-def check_files(uploads: Mapping[str, tuple[str | None, bytes]], max_bytes: int) -> dict[str, bytes]:
+def check_files(uploads: Mapping[str, tuple[str | None, bytes]],
+                max_bytes: int) -> dict[str, bytes]:
     """{field: (filename, content)} -> {"mlp.py": content, ...}, every file checked."""
     return {FILE_FIELDS[field]: check_file(field, filename, content, max_bytes)
             for field, (filename, content) in uploads.items()}

@@ -89,7 +89,8 @@ def test_sweep_requeues_only_what_is_stuck(make_client, sessions, settings, user
         assert session.get(Submission, old).queued_at == later + timedelta(seconds=1)
         session.get(Submission, fresh).started_at = start  # a worker died on it long ago
         session.commit()
-        assert requeue_stuck(session, later + timedelta(seconds=2), settings.stuck_after_s) == [fresh]
+        requeued = requeue_stuck(session, later + timedelta(seconds=2), settings.stuck_after_s)
+        assert requeued == [fresh]
         assert session.get(Submission, fresh).status == "queued"
 
 
