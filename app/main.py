@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from app.api.routes import assignments, health, submissions
 from app.clock import Clock, utc_now
 from app.db.engine import make_engine, make_session_factory
@@ -15,8 +15,6 @@ from app.metrics import make_registry
 from app.queue import GradeQueue, make_celery, redis_client
 from app.settings import Settings, get_settings
 from app.sweep_loop import run_sweeps
-
-log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now,

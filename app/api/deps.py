@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from app.db.models import User
 from app.services.users import authenticate
-from app.settings import Settings
 from app.unit_of_work import commit_then_enqueue, discard_pending
 
 
@@ -34,13 +33,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 # scope="function": the commit runs before the response is sent, so a 202 means stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_now(request: Request) -> datetime:
