@@ -8,6 +8,7 @@ from grader.mlp import diagnose
 from grader.mlp.cases import Case
 from grader.mlp.compare import compare_output
 from grader.mlp.sandbox_run import SandboxRun
+from grader.mlp.sandbox_text import from_sandbox
 from grader.mlp.scoring import CaseVerdict
 from grader.mlp.settings import Settings
 from grader.outputs import CaseOutput
@@ -29,11 +30,11 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
     if status in ("timeout", "raised"):
         where = _call_name(output.record.get("call"), where)
     if status == "timeout":
-        return verdict.set("error", f"{where} {str(output.record.get('message', 'timed out'))[:200]}")
+        return verdict.set("error", f"{where} {from_sandbox(output.record.get('message', 'timed out'), 200)}")
     if status == "raised":
-        return verdict.set("error", f"{where} raised an exception:\n{str(output.record.get('message'))[:4000]}")
+        return verdict.set("error", f"{where} raised an exception:\n{from_sandbox(output.record.get('message'), 4000)}")
     if status != "ok":
-        return verdict.set("error", str(output.record.get("message", "the case could not run"))[:1000])
+        return verdict.set("error", from_sandbox(output.record.get("message", "the case could not run"), 1000))
     described = output.record.get("described") or {}
     previous = expected.get(case.previous) if case.previous else None
     for name in case.compare:
@@ -42,7 +43,8 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
         if case.chain == "f" and name == "dJdb1":
             e = dict(e)
             reference = e["dJdb1.chain"] = _chain_expected(case, output, e)
-        description = described.get(name) if isinstance(described, dict) else None
+        description = from_sandbox(described.get(name), 200) if isinstance(described, dict) \
+            and described.get(name) else None
         if name in output.rejected:
             description = f"unreadable ({output.rejected[name]})"
         slack = settings.float32_error_factor * e[f"{name}.err32"]

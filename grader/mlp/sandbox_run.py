@@ -14,6 +14,7 @@ import numpy as np
 
 from grader.errors import GraderFault
 from grader.mlp.cases import Case
+from grader.mlp.sandbox_text import from_sandbox
 from grader.mlp.settings import Settings
 from grader.outputs import CaseOutput, read_results
 from grader.sandbox.limits import Limits
@@ -74,5 +75,5 @@ def run_in_sandbox(source: str, cases: list[Case], settings: Settings, limits: L
         run.staff.append("stderr tail: " + result.stderr[-400:].decode("utf-8", "replace"))
     imported = outputs.pop("_import", None)
     if imported is not None and imported.record.get("status") == "import_error":
-        run.import_error = str(imported.record.get("message", "mlp.py could not be imported"))[:4000]
+        run.import_error = from_sandbox(imported.record.get("message", "mlp.py could not be imported"), 4000)
     return run

@@ -2,6 +2,7 @@
 are never a student's zero."""
 
 import json
+import re
 import os
 import subprocess
 
@@ -83,8 +84,12 @@ def test_missing_class_and_function(reference_source, grade_mlp_source):
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_exception_in_forward_shows_only_the_students_traceback(reference_source, grade_mlp_source):
-    source = apply(reference_source, [("        z2 = activation(self.f_function, z1)",
-                                       "        z2 = activation(self.f_function, z1[:, 99])")])
+    source = apply(reference_source, [
+        ("        z2 = activation(self.f_function, z1)", "        z2 = activation(self.f_function, z1[:, 99])"),
+        # an exception that tries to print the hidden inputs: decimals are masked
+        ('    J = -(y * torch.log(y_hat)', '    raise ValueError(f"leak {y_hat.tolist()} {y_hat[0, 0].item():.3e}")\n'
+                                          '    J = -(y * torch.log(y_hat)'),
+    ])
     tests = mlp_tests(grade_mlp_source(source))
     output = tests["linear.forward"].output
     assert tests["linear.forward"].status == "error"
@@ -95,6 +100,8 @@ def test_exception_in_forward_shows_only_the_students_traceback(reference_source
     # in backward cases too, the feedback names the call that raised: forward()
     assert "forward() raised an exception" in tests["linear.backward"].output
     assert "backward() raised" not in tests["linear.backward"].output
+    leak = tests["bce_loss.forward"].output
+    assert "ValueError: leak [[<number>" in leak and not re.search(r"\d\.\d", leak), leak
 
 
 @pytest.mark.slow
