@@ -54,6 +54,9 @@ class SandboxPolicy:
     host uid it owns nothing of the host."""
     hostname: str = "sandbox"
     """UTS namespace name: hides the grader machine's name."""
+    seccomp: bool = True
+    """Refuse the system calls of seccomp.py (mount, keyctl, bpf, io_uring, ptrace...): the
+    kernel is shared, and most escapes from namespaces go through one of them."""
 
     def __post_init__(self) -> None:
         if self.host_uid == 0:
@@ -100,13 +103,17 @@ class SandboxPolicy:
         return [self.python, "-I", "-B", f"{HARNESS_INSIDE}/{harness}"]
 
     def bwrap_argv(self, bwrap: str, sources: Mapping[str, str], workdir: str,
-                   command: Sequence[str], status_fd: int | None = None) -> list[str]:
+                   command: Sequence[str], status_fd: int | None = None,
+                   seccomp_fd: int | None = None) -> list[str]:
         """bubblewrap's argv. `sources` maps each bind's host path to the path bwrap should
         bind from (a staged copy of the mount, see launcher.py); `workdir` is the host path
-        of the job's work dir; bwrap reports start and exit as JSON lines on `status_fd`."""
+        of the job's work dir; bwrap reports start and exit as JSON lines on `status_fd`
+        and installs the BPF program read from `seccomp_fd` just before the exec."""
         argv = [bwrap]
         if status_fd is not None:
             argv += ["--json-status-fd", str(status_fd)]
+        if seccomp_fd is not None:
+            argv += ["--seccomp", str(seccomp_fd)]
         argv += [
             # Namespaces: own users (uid mapping), processes (cannot see or signal the host's,
             # and all die with its init), network (only a down loopback: no Redis, no

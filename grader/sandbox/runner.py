@@ -36,7 +36,8 @@ from grader.sandbox.output import BoundedCapture
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.proctree import sample_tree
 from grader.sandbox.uids import JobUid
-from grader.sandbox.workdir import WorkDir
+from grader.sandbox import seccomp
+from grader.sandbox.workdir import WorkDir, reachable_by
 
 LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 POLL_S = 0.05
@@ -146,12 +147,18 @@ class SandboxProcess:
         if self.use_cgroups:
             self.cgroup = JobCgroup.create(f"autograder-{uuid.uuid4().hex[:12]}", self.limits)
 
-    def _launcher_argv(self, command: Sequence[str], status_fd: int) -> list[str]:
+    def _launcher_argv(self, command: Sequence[str], status_fd: int,
+                       seccomp_fd: int | None) -> list[str]:
         bwrap = find_bwrap()
         stage_root = self.workdir.root / "stage"
         stage_root.mkdir(mode=0o755)
         sources, stage = {}, []
         for index, bind in enumerate(self.policy.binds):
+            if reachable_by(Path(bind.host), self.uid):
+                sources[bind.host] = bind.host
+                continue
+            # Behind a directory the job's uid cannot enter (pyenv under /root, mode 0700):
+            # the launcher binds it onto a reachable staging path first (launcher.py).
             target = stage_root / str(index)
             target.mkdir() if Path(bind.host).is_dir() else target.touch()
             sources[bind.host] = str(target)
@@ -164,19 +171,21 @@ class SandboxProcess:
             "gid": self.uid,
         }
         argv = self.policy.bwrap_argv(bwrap, sources, str(self.workdir.path), command,
-                                      status_fd=status_fd)
+                                      status_fd=status_fd, seccomp_fd=seccomp_fd)
         return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec), "--", *argv]
 
     # -- run ------------------------------------------------------------------------
     def start(self, command: Sequence[str]) -> None:
         """Start `command` inside the sandbox; returns at once."""
         status_read, status_write = os.pipe()
+        seccomp_fd = seccomp.filter_fd() if self.policy.seccomp and seccomp.supported() else None
+        child_fds = (status_write,) if seccomp_fd is None else (status_write, seccomp_fd)
         try:
-            argv = self._launcher_argv(command, status_write)
+            argv = self._launcher_argv(command, status_write, seccomp_fd)
             self._start_time = time.monotonic()
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(status_write,), close_fds=True,
+                pass_fds=child_fds, close_fds=True,
                 # Nothing of the grader's environment reaches the launcher or bwrap (whose
                 # /proc/1/environ the job can read); the job's own comes from the policy.
                 env={},
@@ -187,7 +196,8 @@ class SandboxProcess:
             os.close(status_read)
             raise SandboxStartError(f"cannot start the sandbox launcher: {error}") from error
         finally:
-            os.close(status_write)
+            for fd in child_fds:
+                os.close(fd)
         self.stdout = BoundedCapture(self.process.stdout.fileno(), self.limits.output_bytes)
         self.stderr = BoundedCapture(self.process.stderr.fileno(), self.limits.output_bytes)
         # bwrap writes {"child-pid": N} once the sandbox is set up, then {"exit-code": N}:

@@ -41,13 +41,25 @@ def _tmpfs_mount(path: Path, size_mb: int, uid: int, gid: int) -> bool:
     return _libc.mount(b"tmpfs", str(path).encode(), b"tmpfs", flags, options.encode()) == 0
 
 
-def _check_traversable(path: Path, uid: int) -> None:
-    """bwrap runs as `uid` and must walk down to the work dir to bind it: every directory
-    above it needs search (x) permission for that uid. Said plainly here, because bwrap
-    would only say "Permission denied" about a staging path."""
-    for folder in [path.resolve(), *path.resolve().parents]:
+def reachable_by(path: Path, uid: int) -> bool:
+    """True when `uid` (not root, in no group) can walk down to `path`: every directory on
+    the way has search (x) permission for others, or belongs to uid."""
+    resolved = Path(path).resolve()
+    for folder in [resolved, *resolved.parents] if resolved.is_dir() else resolved.parents:
         info = folder.stat()
         if info.st_uid != uid and not info.st_mode & 0o001:
+            return False
+    return True
+
+
+def _check_traversable(path: Path, uid: int) -> None:
+    """bwrap runs as `uid` and must walk down to the work dir to bind it. Said plainly
+    here, because bwrap would only say "Permission denied" about some path."""
+    if not reachable_by(path, uid):
+        for folder in [path.resolve(), *path.resolve().parents]:
+            info = folder.stat()
+            if info.st_uid == uid or info.st_mode & 0o001:
+                continue
             raise SandboxStartError(
                 f"the sandbox's jobs directory {path} is not reachable by uid {uid}: {folder} "
                 "lacks o+x (set AUTOGRADER_SANDBOX_DIR to a directory under /tmp or /var/lib)")

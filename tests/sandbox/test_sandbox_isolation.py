@@ -218,3 +218,26 @@ def test_missing_bubblewrap_is_an_internal_error_naming_the_package(
     result, _ = run_probe("print('never runs')")
     assert result.outcome is Outcome.INTERNAL
     assert "bubblewrap" in result.message and "not your fault" in result.message
+
+
+def test_dangerous_system_calls_are_refused() -> None:
+    # Exploit: reach the shared kernel through its riskiest interfaces — the keyring (not
+    # namespaced), bpf, io_uring, userfaultfd, perf events, mount, open_by_handle_at (the
+    # "Shocker" escape). The seccomp filter answers EPERM; ordinary calls still work.
+    code = """
+import ctypes, errno, json
+libc = ctypes.CDLL(None, use_errno=True)
+out = {}
+for name, number in [("keyctl", 250), ("bpf", 321), ("io_uring_setup", 425), ("userfaultfd", 323),
+                     ("perf_event_open", 298), ("mount", 165), ("open_by_handle_at", 304),
+                     ("ptrace", 101), ("unshare", 272)]:
+    ctypes.set_errno(0)
+    result = libc.syscall(number, 0, 0, 0, 0, 0)
+    out[name] = errno.errorcode.get(ctypes.get_errno(), "ok") if result == -1 else "allowed"
+ctypes.set_errno(0)
+out["getppid"] = libc.syscall(110)
+print(json.dumps(out))
+"""
+    seen = probe_json(code)
+    assert seen.pop("getppid") == 1
+    assert set(seen.values()) == {"EPERM"}, seen
