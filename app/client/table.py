@@ -10,10 +10,10 @@ def format_submission(submission: dict) -> str:
     tests = report.get("tests", [])
     if tests:
         width = max(len(t["name"]) for t in tests)
-        lines.append(f"  {'test':<{width}}  {'status':<7}  {'score':>13}")
+        lines.append(f"  {'test':<{width}}  {'status':<7}  {'points':>15}")
         for test in tests:
             lines.append(f"  {test['name']:<{width}}  {test['status']:<7}  "
-                         f"{test['score']:>6.2f}/{test['max_score']:<6.2f}")
+                         f"{test['score']:>6.2f} / {test['max_score']:>6.2f}")
             if test.get("output") and test["status"] in ("failed", "error"):
                 lines.extend(f"      {line}" for line in test["output"].splitlines()[:5])
     for flag in report.get("integrity", []):
