@@ -98,9 +98,13 @@ def render_table(report, staff: bool = False) -> str:
         lines.append(f"integrity: {flag.code}: {flag.message}")
     for error in report.errors:
         lines.append(f"error: {error}")
-    details = [t for t in report.tests if t.status in ("failed", "error") and "\n" in t.output]
-    for test in details:
-        lines.append(f"\n{test.name}:\n{test.output}")
+    # Multi-line feedback (tracebacks) in full, once per distinct text.
+    details: dict[str, list[str]] = {}
+    for test in report.tests:
+        if test.status in ("failed", "error") and "\n" in test.output and test.output not in report.errors:
+            details.setdefault(test.output, []).append(test.name)
+    for text, names in details.items():
+        lines.append(f"\n{', '.join(names)}:\n{text}")
     if staff:
         for test in report.tests:
             if test.staff_output:

@@ -20,8 +20,9 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
     """Compare one case's outputs; the verdict carries student and staff messages."""
     verdict = CaseVerdict(case=case)
     e = expected[case.case_id]
-    if run.import_error:
-        return verdict.set("error", run.import_error)
+    if run.import_error:  # the traceback is in the report's errors, once
+        last_line = run.import_error.strip().splitlines()[-1]
+        return verdict.set("error", f"mlp.py could not be imported ({last_line}): see the errors")
     output = run.outputs.get(case.case_id)
     if output is None:
         return verdict.set("error", run.message or "no result came back for this case")

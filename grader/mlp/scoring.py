@@ -54,12 +54,13 @@ def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
     for verdict in verdicts:
         by_item[verdict.case.item].append(verdict)
     status = {item: _item_status(by_item[item]) for item in ITEMS}
+    keys = {item: _message_keys(by_item[item]) for item in ITEMS}
     results = []
     for item in ITEMS:
         cases = by_item[item]
         passed = sum(v.status == "passed" for v in cases)
         score = round(max_scores[item] * passed / len(cases), SCORE_DECIMALS) if cases else 0.0
-        output = _feedback(item, cases, status)
+        output = _feedback(item, cases, status, keys)
         if item in zeroed:
             score = 0.0
             output = f"scored 0: {zeroed[item]}" + (f" ({output})" if status[item] != "passed" else "")
@@ -81,22 +82,29 @@ def _item_status(cases: list[CaseVerdict]) -> str:
     return max((v.status for v in cases), key=_RANK.__getitem__, default="passed")
 
 
-def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str]) -> str:
+def _message_keys(cases: list[CaseVerdict]) -> dict[str, str]:
+    """Distinct messages of the failed cases, keyed without numbers (one per mistake, not
+    one per shape), in order of first appearance."""
+    keyed: dict[str, str] = {}
+    for verdict in cases:
+        if verdict.status != "passed":
+            for message in verdict.messages:
+                keyed.setdefault(_NUMBERS.sub("#", message), message)
+    return keyed
+
+
+def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str],
+              keys: dict[str, dict[str, str]]) -> str:
     bad = [v for v in cases if v.status != "passed"]
     if not bad:
         return f"all {len(cases)} cases passed"
     kind = "wrong" if status[item] == "failed" else "failed"
-    messages: list[str] = []
-    seen: set[str] = set()
-    for verdict in bad:
-        for message in verdict.messages:
-            key = _NUMBERS.sub("#", message)  # one message per mistake, not per shape
-            if key not in seen:
-                seen.add(key)
-                messages.append(message)
-    shown = "; ".join(messages[:MAX_MESSAGES])
+    shown = "; ".join(list(keys[item].values())[:MAX_MESSAGES])
     text = f"{len(bad)} of {len(cases)} cases {kind}: {shown}"
-    causes = [dep for dep in DEPENDS_ON.get(item, ()) if status[dep] != "passed"]
+    # A dependency failing with the very same messages (an import error, a limit) is the
+    # same cause, not an earlier one to fix first.
+    causes = [dep for dep in DEPENDS_ON.get(item, ())
+              if status[dep] != "passed" and not set(keys[item]) <= set(keys[dep])]
     if causes:
         text += f" (likely cause: fix {' and '.join(causes)} first)"
     return text
