@@ -36,7 +36,7 @@ from grader.sandbox.output import BoundedCapture
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.proctree import sample_tree
 from grader.sandbox.uids import JobUid
-from grader.sandbox import seccomp
+from grader.sandbox import seccomp, stale
 from grader.sandbox.workdir import WorkDir, reachable_by
 
 LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
@@ -51,6 +51,7 @@ KILL_WAIT_S = 10.0
 """Seconds to wait for bwrap to die after SIGKILL (it takes milliseconds)."""
 
 _policy: SandboxPolicy | None = None
+_swept_stale = False
 
 
 def default_policy() -> SandboxPolicy:
@@ -69,6 +70,15 @@ def find_bwrap() -> str:
             "bubblewrap (bwrap) is not installed: install the Debian package 'bubblewrap' "
             "(apt-get install bubblewrap); the grader runs no submission without it")
     return path
+
+
+def _sweep_stale_once() -> None:
+    """Once per process: remove what a grader that died mid-job left behind (stale.py)."""
+    global _swept_stale
+    if not _swept_stale:
+        _swept_stale = True
+        stale.remove_stale_jobs(jobs_base_dir())
+        stale.remove_stale_cgroups()
 
 
 def jobs_base_dir() -> Path:
@@ -132,6 +142,7 @@ class SandboxProcess:
         self.stdout: BoundedCapture | None = None
         self.stderr: BoundedCapture | None = None
         self.seen = Supervision()
+        self._lock_fd: int | None = None
         self._status: BoundedCapture | None = None
         self._start_time = 0.0
 
@@ -139,10 +150,12 @@ class SandboxProcess:
     def prepare(self, files: dict[str, bytes] | None = None) -> None:
         """A host uid of its own, a fresh work dir with the job's files, and the cgroups
         with their limits."""
+        _sweep_stale_once()
         if self.uid is None:
             self.job_uid = JobUid.acquire()
             self.uid = self.job_uid.uid
         self.workdir = WorkDir.create(jobs_base_dir(), self.limits.workdir_mb, self.uid, self.uid)
+        self._lock_fd = stale.hold_job_lock(self.workdir.root)
         self.workdir.write_files(files or {}, self.uid, self.uid)
         if self.use_cgroups:
             self.cgroup = JobCgroup.create(f"autograder-{uuid.uuid4().hex[:12]}", self.limits)
@@ -342,6 +355,8 @@ class SandboxProcess:
                 self.cgroup.remove()
             if self.workdir is not None:
                 self.workdir.remove()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
             if self.job_uid is not None:
                 # Last: the uid is free for another job only once nothing of this one is left.
                 self.job_uid.release()
@@ -359,8 +374,9 @@ class SandboxProcess:
                 exit_code = seen.exit_status
         outcome = self._classify(exit_code, signal_number)
         if outcome is Outcome.INTERNAL:
-            detail = self.stderr.data.decode("utf-8", "replace").strip()[-500:]
-            message = messages.internal(detail or "the sandbox did not start")
+            # bwrap's own words stay in stderr (for logs): they name host paths, which are
+            # none of the student's business.
+            message = messages.internal("the sandbox did not start")
         else:
             message = messages.describe(outcome, self.limits, exit_code, signal_number)
         return SandboxResult(

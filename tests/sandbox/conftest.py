@@ -18,6 +18,7 @@ from typing import Iterator
 import pytest
 
 from grader.sandbox import Limits, SandboxJob, SandboxResult, run_job
+from grader.sandbox.stale import remove_stale_jobs
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 
@@ -49,6 +50,7 @@ def private_jobs_dir() -> Iterator[Path]:
     previous = os.environ.get("AUTOGRADER_SANDBOX_DIR")
     os.environ["AUTOGRADER_SANDBOX_DIR"] = str(base)
     yield base
+    remove_stale_jobs(base)  # unmounts what a test that failed midway may have left
     shutil.rmtree(base, ignore_errors=True)
     if previous is None:
         os.environ.pop("AUTOGRADER_SANDBOX_DIR", None)

@@ -133,3 +133,57 @@ def test_attack_is_contained(attack: Attack, tmp_path: Path, token: str, host_di
     after = mlp_tests(grade({"mlp.py": (CHECKOUT / "reference" / "mlp.py").read_bytes()}, seed=1)
                       .to_dict("staff"))
     assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in after), after
+
+
+@pytest.mark.slow
+def test_two_submissions_graded_at_once_cannot_see_each_other(
+        tmp_path: Path, token: str, grading_env: dict, private_jobs_dir: Path) -> None:
+    # Exploit: while another student's submission is being graded on the same machine,
+    # look for its files (by walking the file system, by guessing the host path of its work
+    # dir, through /proc) and copy them into one's own feedback. Each job has its own mount
+    # and PID namespaces and its own host uid; the other's /work exists nowhere in its view.
+    first = tmp_path / "first" / "mlp.py"
+    first.parent.mkdir()
+    first.write_text(f"import time\nopen('/work/mine-{token}.py', 'w').write('FIRST-{token}')\n"
+                     "time.sleep(8)\n")
+    first_run = subprocess.Popen(
+        [AUTOGRADER, "grade", "--mlp", str(first), "--seed", "1", "--json", "--artifacts",
+         str(first.parent / "artifacts")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=grading_env, cwd=first.parent)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(private_jobs_dir.glob(f"job-*/work/mine-{token}.py")):
+        time.sleep(0.1)
+    [first_work] = [path.parent for path in private_jobs_dir.glob(f"job-*/work/mine-{token}.py")]
+
+    second = tmp_path / "second" / "mlp.py"
+    second.parent.mkdir()
+    second.write_text(f"""
+import os
+found = []
+for guess in [{str(first_work)!r}, {str(private_jobs_dir)!r}, "/work/../work"]:
+    try:
+        found += [guess + "/" + name for name in os.listdir(guess) if "mine" in name]
+    except OSError:
+        pass
+for root, dirs, names in os.walk("/"):
+    if root.startswith(("/proc", "/sys")):
+        dirs[:] = []
+        continue
+    found += [os.path.join(root, n) + ": " + open(os.path.join(root, n)).read()
+              for n in names if n.startswith("mine-")]
+for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        found.append(open(f"/proc/{{pid}}/cmdline", "rb").read().decode("latin-1"))
+    except OSError:
+        pass
+raise ImportError("found: " + repr(found))
+""")
+    completed, _ = grade_cli(second, grading_env)
+    first_out, _ = first_run.communicate(timeout=GRADE_BUDGET_S + 30)
+
+    text = completed.stdout.decode()
+    assert "found: " in text
+    assert f"FIRST-{token}" not in text and f"mine-{token}" not in text
+    assert "time.sleep(8)" not in text
+    assert "found: " not in first_out.decode()  # and nothing of B's run reached A's report
+    assert first_run.returncode == 0 and completed.returncode == 0

@@ -205,3 +205,44 @@ def test_without_cgroups_the_proc_poller_enforces_memory_and_processes() -> None
                         use_cgroups=False)
     assert bomb.outcome is Outcome.PROCESSES
     assert processes_with("probe_harness") == []
+
+
+def test_a_grader_killed_mid_job_leaves_nothing_running_and_its_leftovers_are_swept(
+        token: str, private_jobs_dir: Path) -> None:
+    # A worker SIGKILLed (OOM, deploy) in the middle of a job: its sandbox dies with it
+    # (--die-with-parent), and the next grader removes the mounted work dir it left.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from grader.sandbox.stale import remove_stale_jobs
+
+    probe = f"import time\nTAG = {token!r}\ntime.sleep(60)\n".encode()
+    script = ("from grader.sandbox import run_job, SandboxJob, Limits\n"
+              f"code = {probe!r}\n"
+              # The harness name is split so that only the sandboxed process's argv holds it.
+              "with run_job(SandboxJob('probe' + '_harness.py', {'submission/probe.py': code}), Limits()) as r:\n"
+              "    pass\n")
+    grader = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list(private_jobs_dir.glob("job-*/lock")):
+            time.sleep(0.05)
+        [job_root] = [path.parent for path in private_jobs_dir.glob("job-*/lock")]
+        sandboxed = []
+        while time.monotonic() < deadline and not sandboxed:
+            sandboxed = [pid for pid in processes_with("/harness/probe_harness.py")
+                         if os.stat(f"/proc/{pid}").st_uid != 0]
+            time.sleep(0.05)
+        assert sandboxed and os.path.ismount(job_root / "work")
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in sandboxed):
+        time.sleep(0.05)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in sandboxed)
+    assert remove_stale_jobs(private_jobs_dir) == [job_root]
+    assert not job_root.exists()
