@@ -172,7 +172,7 @@ def serve(settings):
 @pytest.fixture(scope="session")
 def grading_worker(database_url, key_prefix, tmp_path_factory):
     """One worker per database for the whole run, on a queue of its own ("grading")."""
-    settings = make_settings(database_url, key_prefix, queue_name="grading")
+    settings = make_settings(database_url, key_prefix, queue_name="grading", log_format="json")
     worker = WorkerProcess(settings, tmp_path_factory.mktemp("worker") / "worker.log")
     yield worker
     worker.stop()
