@@ -65,29 +65,30 @@ def run_case(module, case: dict, models: dict, case_time_s: float) -> tuple[dict
             outputs = _run_loss(module, case["function"], inputs)
         else:
             outputs = _run_model(module, case, inputs, models, stage)
+        # Converting runs student code too (a Tensor subclass's methods): still timed.
+        for name, value in outputs.items():
+            array, description = common.to_array(value)
+            record["described"][name] = description
+            if array is not None:
+                arrays[name] = array
     except CaseTimeout:
         record.update(status="timeout", call=stage["call"],
                       message=f"did not finish within {case_time_s:g} s")
         models.pop(case.get("model"), None)  # its state is unknown now
-        return record, arrays
+        return record, {}
     except CaseProblem as problem:
         record.update(status="problem", message=str(problem))
-        return record, arrays
+        return record, {}
     except BaseException as error:  # noqa: BLE001 - anything the student's code raises
         if isinstance(error, KeyboardInterrupt):
             raise
         record.update(status="raised", call=stage["call"], message=common.student_traceback(error))
         models.pop(case.get("model"), None)
-        return record, arrays
+        return record, {}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     record["modified"] = [name for name, tensor in inputs.items()
                           if not _same(tensor, before[name])]
-    for name, value in outputs.items():
-        array, description = common.to_array(value)
-        record["described"][name] = description
-        if array is not None:
-            arrays[name] = array
     return record, arrays
 
 
@@ -98,10 +99,13 @@ def _same(tensor: torch.Tensor, original: torch.Tensor) -> bool:
 def _run_loss(module, function: str, inputs: dict) -> dict:
     loss = _attribute(module, function, "function")
     result = loss(inputs["y"], inputs["y_hat"])
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CaseProblem(f"{function} must return a pair (J, dJdy_hat); it returned "
-                          f"{common.to_array(result)[1] if not isinstance(result, (tuple, list)) else f'{len(result)} values'}")
-    return {"J": result[0], "dJdy_hat": result[1]}
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        return {"J": result[0], "dJdy_hat": result[1]}
+    if isinstance(result, (tuple, list)):
+        what = f"{len(result)} values"
+    else:
+        what = common.to_array(result)[1]
+    raise CaseProblem(f"{function} must return a pair (J, dJdy_hat); it returned {what}")
 
 
 def _run_model(module, case: dict, inputs: dict, models: dict, stage: dict) -> dict:
