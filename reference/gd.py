@@ -48,19 +48,32 @@ def normalize_and_jitter(img, step=32):
 
 def gradient_descent(input, model, loss, iterations=256):
     # Gradient *ascent* on the pixels: Adam minimises, so it is given -loss. Adam's step is
-    # about lr per pixel whatever the gradient's scale, which suits both VGG and a small net:
-    # 0.01 per step moves a pixel by at most 2.56 over 256 steps, far more than [0, 1] needs.
-    optimizer = torch.optim.Adam([input], lr=0.01)
-    for _ in tqdm(range(iterations)):
+    # about lr per pixel whatever the gradient's scale, which suits VGG and a small net alike.
+    optimizer = torch.optim.Adam([input], lr=0.03)
+    for step in tqdm(range(iterations)):
         optimizer.zero_grad()
         objective = loss(model(normalize_and_jitter(input)))
         (-objective).backward()
         optimizer.step()
         with torch.no_grad():
+            if step % 2 == 0:
+                # Blurring every other step (Yosinski et al. 2015) smooths away the pixel noise
+                # that fools the network without looking like anything; what survives are the
+                # shapes it responds to: blobs, stripes, dots (the "cool visuals").
+                input.copy_(blur(input))
             input.clamp_(0, 1)  # stay a valid image after every step
     # The model's weights got .grad from backward but were never updated: only `input` is
-    # in the optimizer.
+    # in the optimizer, and the model stays in eval mode.
     return input.detach()
+
+
+def blur(image):
+    # 3x3 binomial kernel (1 2 1 / 2 4 2 / 1 2 1) / 16 per channel; replicated edges keep
+    # the image's size and its border from darkening.
+    row = torch.tensor([1.0, 2.0, 1.0], dtype=image.dtype, device=image.device)
+    kernel = (row[:, None] * row[None, :] / 16).expand(image.shape[1], 1, 3, 3)
+    padded = torch.nn.functional.pad(image, (1, 1, 1, 1), mode="replicate")
+    return torch.nn.functional.conv2d(padded, kernel, groups=image.shape[1])
 
 
 def forward_and_return_activation(model, input, module):

@@ -100,8 +100,8 @@ def test_missing_clamp_fails_shape_and_range_only(assignment):
 
 
 def test_optimising_the_weights_too_fails_model_unchanged(assignment):
-    source = variant(("torch.optim.Adam([input], lr=0.01)",
-                      "torch.optim.Adam([input, *model.parameters()], lr=0.01)"))
+    source = variant(("torch.optim.Adam([input], lr=0.03)",
+                      "torch.optim.Adam([input, *model.parameters()], lr=0.03)"))
     tests = by_name(run(source, assignment))
     assert tests["model_unchanged"].status == "failed"
     assert "changed the model's weights" in tests["model_unchanged"].output
@@ -110,8 +110,8 @@ def test_optimising_the_weights_too_fails_model_unchanged(assignment):
 
 
 def test_train_mode_fails_model_unchanged_and_names_the_statistics(assignment):
-    source = variant(("    optimizer = torch.optim.Adam([input], lr=0.01)\n",
-                      "    model.train()\n    optimizer = torch.optim.Adam([input], lr=0.01)\n"))
+    source = variant(("    optimizer = torch.optim.Adam([input], lr=0.03)\n",
+                      "    model.train()\n    optimizer = torch.optim.Adam([input], lr=0.03)\n"))
     tests = by_name(run(source, assignment))
     assert tests["model_unchanged"].status == "failed"
     assert "running_mean" in tests["model_unchanged"].output
@@ -174,7 +174,7 @@ def test_hitting_the_sandbox_wall_time_is_an_error_with_its_message(assignment):
 
 
 def test_exiting_inside_gradient_descent_is_reported(assignment):
-    source = variant(("    optimizer = torch.optim.Adam([input], lr=0.01)\n",
+    source = variant(("    optimizer = torch.optim.Adam([input], lr=0.03)\n",
                       "    __import__('os')._exit(0)\n"))
     tests = by_name(run(source, assignment))
     assert {t.status for t in tests.values()} == {"error"}
