@@ -87,6 +87,7 @@ def test_submit_refused_by_the_server_is_exit_2_with_its_detail(serve, users, tm
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # the client's test
 def test_submit_wait_prints_the_table_and_writes_junit(serve, users, grading_worker, tmp_path):
     server = serve(queue_name="grading")
     junit = tmp_path / "report.xml"
@@ -106,6 +107,7 @@ def test_submit_wait_prints_the_table_and_writes_junit(serve, users, grading_wor
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_submit_below_min_score_is_exit_1(serve, users, grading_worker, tmp_path):
     server = serve(queue_name="grading")
     source = tmp_path / "mlp.py"

@@ -101,3 +101,19 @@ def test_api_image_exists_and_installs_the_package():
     dockerfile = (REPO / SERVICES["api"]["build"]["dockerfile"]).read_text()
     assert "pip install" in dockerfile and "COPY app " in dockerfile
     assert "EXPOSE 8000" in dockerfile
+
+
+def test_ci_example_runs_a_submit_the_client_accepts():
+    import argparse
+
+    from app.commands import submit
+
+    workflow = yaml.safe_load((REPO / "docs" / "ci-example.yml").read_text())
+    runs = [step["run"] for job in workflow["jobs"].values() for step in job["steps"]
+            if "autograder submit" in step.get("run", "")]
+    assert len(runs) == 1
+    argv = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", runs[0]))
+    parser = argparse.ArgumentParser()
+    submit.add_arguments(parser)
+    args = parser.parse_args(argv[2:])
+    assert args.mlp == "mlp.py" and args.gd == "gd.py" and args.junit and args.wait
