@@ -13,6 +13,7 @@ from grader.report import TestResult
 
 
 def score_checks(judgements: list[CallJudgement], config: GdConfig) -> list[TestResult]:
+    """The four gd items in report order; every item's staff output lists each call's details."""
     staff = "\n".join(f"{j.target.case_id} {j.target.description}: "
                       + ("; ".join(j.staff) or "no image to judge (see the checks' output)")
                       for j in judgements)
