@@ -285,3 +285,19 @@ def test_the_grader_normalises_as_the_handout_does():
                  and node.targets[0].id in ("IMAGENET_MEAN", "IMAGENET_STD")}
     assert tuple(constants["IMAGENET_MEAN"]) == IMAGENET_MEAN
     assert tuple(constants["IMAGENET_STD"]) == IMAGENET_STD
+
+
+def test_reference_differs_from_the_handout_only_in_gradient_descent():
+    # The reference must be a legal submission: everything the handout says not to change
+    # (imports, constants, save_img, main, normalize_and_jitter...) is the same code.
+    import ast
+
+    def top_level(path):
+        tree = ast.parse((REPO_ROOT / path).read_text())
+        return {getattr(node, "name", None) or ast.dump(node): ast.dump(node) for node in tree.body}
+
+    handout, reference = top_level("reference/handout/gd.py"), top_level("reference/gd.py")
+    changed = {name for name in handout if handout[name] != reference.get(name)}
+    added = set(reference) - set(handout)
+    assert changed == {"gradient_descent"}
+    assert added == {"blur"}  # the reference's own helper, defined below the line
