@@ -54,6 +54,9 @@ class SandboxPolicy:
     host uid it owns nothing of the host."""
     hostname: str = "sandbox"
     """UTS namespace name: hides the grader machine's name."""
+    shm_mb: int = 64
+    """Size of the job's own /dev/shm (a tmpfs), MB. Bounded here because tmpfs pages are
+    invisible to the /proc poller (the no-cgroup fallback counts only processes' RSS)."""
     seccomp: bool = True
     """Refuse the system calls of seccomp.py (mount, keyctl, bpf, io_uring, ptrace...): the
     kernel is shared, and most escapes from namespaces go through one of them."""
@@ -145,9 +148,11 @@ class SandboxPolicy:
             # The namespace's own /proc: shows only the job's processes, not the host's
             # (so no /proc/1/environ of the grader).
             "--proc", "/proc",
-            # A minimal /dev: null, zero, full, random, urandom, tty; no disks, no /dev/shm
-            # of the host.
+            # A minimal /dev: null, zero, full, random, urandom, tty; no disks. Its /dev/shm
+            # is the job's own, bounded; /dev itself is then read-only (no files there).
             "--dev", "/dev",
+            "--size", str(self.shm_mb * 2**20), "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",
             # The job's own directory, the only writable place that outlives the job.
             "--bind", workdir, WORK_INSIDE,
             # The root (a tmpfs bwrap made) read-only: no /tmp, no stray files outside /work.

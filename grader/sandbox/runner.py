@@ -12,6 +12,7 @@ cgroup counters, the work dir's size) over anything the job could fake, such as 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import selectors
@@ -38,6 +39,8 @@ from grader.sandbox.proctree import sample_tree
 from grader.sandbox.uids import JobUid
 from grader.sandbox import seccomp, stale
 from grader.sandbox.workdir import WorkDir, reachable_by
+
+log = logging.getLogger(__name__)
 
 LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 POLL_S = 0.05
@@ -72,6 +75,15 @@ def find_bwrap() -> str:
     return path
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("sandbox: %s", message)
+
+
 def _sweep_stale_once() -> None:
     """Once per process: remove what a grader that died mid-job left behind (stale.py)."""
     global _swept_stale
@@ -95,7 +107,8 @@ def rlimits_for(limits: Limits, with_cgroup: bool) -> dict[str, list[int]]:
         # Per process: SIGXCPU at the soft limit, SIGKILL GRACE_CPU_S later. The whole
         # tree's CPU is summed by the cgroup (or /proc) and checked by the runner.
         "RLIMIT_CPU": [cpu_s, cpu_s + GRACE_CPU_S],
-        # Largest file: a bigger write gets SIGXFSZ, which names the cause.
+        # Largest file: a bigger write fails (SIGXFSZ, which Python ignores, then EFBIG
+        # "File too large"); the runner sees the file cut at the limit and says DISK.
         "RLIMIT_FSIZE": [file_bytes, file_bytes],
         # Open descriptors per process.
         "RLIMIT_NOFILE": [limits.open_files, limits.open_files],
@@ -118,7 +131,7 @@ class Supervision:
     peak_memory_mb: float = 0.0
     cpu_time_s: float = 0.0
     started: bool = False
-    """bwrap reported the sandbox set up (else any failure is the sandbox's, not the job's)."""
+    """bwrap reported its child (else any failure is the sandbox's, not the job's)."""
     exit_status: int | None = None
     """bwrap's report of the job's status: the exit code, or 128 + a signal number."""
     wall_time_s: float = 0.0
@@ -159,6 +172,9 @@ class SandboxProcess:
         self.workdir.write_files(files or {}, self.uid, self.uid)
         if self.use_cgroups:
             self.cgroup = JobCgroup.create(f"autograder-{uuid.uuid4().hex[:12]}", self.limits)
+            if self.cgroup is None:
+                _warn_once("cgroup v1 (memory, pids, cpuacct, freezer) is not writable here: "
+                           "memory, CPU and processes are measured by polling /proc instead")
 
     def _launcher_argv(self, command: Sequence[str], status_fd: int,
                        seccomp_fd: int | None) -> list[str]:
@@ -347,6 +363,8 @@ class SandboxProcess:
         try:
             self.kill_tree()
         finally:
+            for problem in self.seen.problems:
+                log.warning("sandbox: %s", problem)
             if self.process is not None:
                 for pipe in (self.process.stdout, self.process.stderr):
                     if pipe is not None:

@@ -241,3 +241,32 @@ print(json.dumps(out))
     seen = probe_json(code)
     assert seen.pop("getppid") == 1
     assert set(seen.values()) == {"EPERM"}, seen
+
+
+def test_dev_is_read_only_and_shm_is_small_and_private() -> None:
+    # Exploit: keep data in memory-backed directories outside /work (/dev, /dev/shm), which
+    # a /proc-based memory count would not see.
+    code = """
+import json
+out = {}
+try:
+    open('/dev/stash', 'w').write('x')
+    out['dev'] = 'written'
+except OSError as e:
+    out['dev'] = e.strerror
+written = 0
+try:
+    for i in range(200):
+        with open(f'/dev/shm/fill{i}', 'wb') as f:
+            for _ in range(4):
+                f.write(b'x' * 2**20)
+                f.flush()
+                written += 1
+except OSError as e:
+    out['shm_error'] = e.strerror
+out['shm_mb'] = written
+print(json.dumps(out))
+"""
+    seen = probe_json(code)
+    assert seen["dev"] == "Read-only file system"
+    assert seen["shm_mb"] <= 64 and seen["shm_error"] == "No space left on device"

@@ -39,7 +39,10 @@ def test_only_the_runtime_harness_and_work_dir_are_shown() -> None:
         if Path(host).is_relative_to(CHECKOUT):
             assert inside in ("/harness", "/opt/venv"), (inside, host)
         assert not host.startswith(("/etc/", "/home", "/var")) or host == "/etc/ld.so.cache"
-    assert argv.index("--remount-ro") > max(i for i, a in enumerate(argv) if a in ("--bind", "--ro-bind"))
+    # The root is made read-only after every mount point was created in it.
+    root_read_only = [i for i, a in enumerate(argv) if a == "--remount-ro" and argv[i + 1] == "/"]
+    assert root_read_only and root_read_only[0] > max(
+        i for i, a in enumerate(argv) if a in ("--bind", "--ro-bind", "--tmpfs"))
 
 
 def test_the_environment_is_exactly_the_documented_one() -> None:
