@@ -25,5 +25,12 @@ def find_user_by_name(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
 
 
+def lock_user(session: Session, user_id: int) -> None:
+    """Holds the user's row until the transaction ends, so that two uploads of one student
+    are counted against the hourly cap one after the other (PostgreSQL; SQLite has no row
+    locks and serialises writers itself)."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def list_users_with_role(session: Session, role: str) -> list[User]:
     return list(session.scalars(select(User).where(User.role == role).order_by(User.name)))

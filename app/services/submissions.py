@@ -29,6 +29,7 @@ def create_submission(session: Session, *, submitter: User, assignment: str,
     student = _student_submitted_for(session, submitter, for_user)
     rules = load_course_rules(assignment)
     late_days, penalty = rules.lateness(now)
+    users_db.lock_user(session, student.id)
     rules.check_rate(now, submissions_db.upload_times_since(
         session, student.id, assignment, now - ONE_HOUR))
     try:

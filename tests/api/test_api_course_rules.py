@@ -113,3 +113,18 @@ def test_parallel_retries_with_one_key_make_one_submission(serve, users):
     assert len({r.json()["id"] for r in responses}) == 1
     listed = httpx.get(f"{base}/api/v1/submissions", headers=users.headers("tess")).json()
     assert len(listed) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_parallel_uploads_of_one_student_respect_the_cap(serve, users):
+    base = serve()
+    extra = 4
+
+    def post(_):
+        return httpx.post(f"{base}/api/v1/submissions", headers=users.headers("alice"),
+                          files={"mlp": ("mlp.py", SOURCE)}, timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = sorted(r.status_code for r in pool.map(post, range(
+            RULES.submissions_per_hour + extra)))
+    assert codes == [202] * RULES.submissions_per_hour + [429] * extra
