@@ -8,6 +8,7 @@ never replaced, no cold fallback) that looks for every trace and reports what it
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import signal
@@ -23,76 +24,119 @@ from warm_helpers import FAST_LIMITS, observe, run_probe, same_zygote
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Job A: everything a submission could do to leave state for the next one.
-DIRTY = r'''
+# Job A: everything a submission could do to leave state for the next one. Each attack runs
+# on its own (the policy may refuse some: /dev is read-only, keyctl is blocked by seccomp);
+# the job prints which ones took effect, and the test insists on the ones that must.
+DIRTY = r"""
 import builtins, ctypes, json, os, signal, sys, threading, time
 import numpy as np
 import torch
 
-# Monkeypatches of torch, numpy, builtins and the stdlib, and module globals.
-torch.allclose = lambda *args, **kwargs: True
-torch.Tensor.__eq__ = lambda self, other: True
-torch.Tensor.__add__ = lambda self, other: self
-np.allclose = lambda *args, **kwargs: True
-json.dumps = lambda *args, **kwargs: "poisoned"
-builtins.WARM_MARK = "A"
-torch.WARM_MARK = np.WARM_MARK = sys.WARM_MARK = "A"
-sys.modules["math"] = "poisoned"
-sys.path.insert(0, "/work/evil")
-torch.set_default_dtype(torch.float64)
-torch.manual_seed(1234)
-torch.set_num_threads(4)
-
-# Environment, umask, working directory, signal handlers.
-os.environ["WARM_LEAK"] = "A"
-os.putenv("WARM_LEAK2", "A")
-os.umask(0)
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-# Files: in /work (outside out/ too), in /dev and /dev/shm, a locked directory, a replaced
-# /dev symlink, /dev/shm made unusable.
-open("/work/leftover.txt", "w").write("A")
-open("/work/out/leftover.txt", "w").write("A")
-open("/dev/shm/leftover", "w").write("A")
-open("/dev/leftover", "w").write("A")
-os.mkdir("/dev/shm/locked")
-open("/dev/shm/locked/inner", "w").write("A")
-os.chmod("/dev/shm/locked", 0)
-os.unlink("/dev/stdout")
-os.symlink("/work/leftover.txt", "/dev/stdout")
-os.chmod("/dev/shm", 0o500)
-
-# Threads that would run on.
-threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
-
-# A double-forked daemon that tries to write after the job (and into the next one).
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        time.sleep(1.5)
-        for path in ("/work/daemon.txt", "/dev/shm/daemon"):
-            try:
-                open(path, "w").write("A")
-            except OSError:
-                pass
-        os._exit(0)
-    os._exit(0)
-os.wait()
-
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
-# System V shared memory, semaphores, message queue: they outlive processes.
 IPC_CREAT = 0o1000
-shm = libc.shmget(0x5EED, 4096, IPC_CREAT | 0o666)
-sem = libc.semget(0x5EED, 1, IPC_CREAT | 0o666)
-msg = libc.msgget(0x5EED, IPC_CREAT | 0o666)
-# Keys in the session, user and user-session keyrings (add_key = syscall 248).
-keys = [libc.syscall(248, b"user", b"warm-leak", b"A", 1, ring) for ring in (-3, -4, -5)]
-# A POSIX message queue: refused (RLIMIT_MSGQUEUE 0), since none could be listed to remove.
-libc.mq_open.restype = ctypes.c_int
-mq = libc.mq_open(b"/warmleak", 0o100 | 0o2, 0o600, None)
-print(json.__dict__["loads"]("{}"), "A:", shm, sem, msg, keys, "mq", mq, flush=True)
-'''
+
+
+def daemon():
+    # A double-forked daemon that tries to write after the job (into the next one).
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(1.5)
+            for path in ("/work/daemon.txt", "/dev/shm/daemon"):
+                try:
+                    open(path, "w").write("A")
+                except OSError:
+                    pass
+            os._exit(0)
+        os._exit(0)
+    os.wait()
+
+
+def locked_dir():
+    os.mkdir("/dev/shm/locked")
+    open("/dev/shm/locked/inner", "w").write("A")
+    os.chmod("/dev/shm/locked", 0)
+
+
+def replace_dev_symlink():
+    os.unlink("/dev/stdout")
+    os.symlink("/work/leftover.txt", "/dev/stdout")
+
+
+def keys():
+    # add_key (248) into the session, user and user-session keyrings.
+    made = [libc.syscall(248, b"user", b"warm-leak", b"A", 1, ring) for ring in (-3, -4, -5)]
+    assert min(made) >= 0, made
+
+
+def check(value, what):
+    assert value >= 0, (what, ctypes.get_errno())
+
+
+attacks = {
+    # Monkeypatches of torch, numpy, builtins and the stdlib, and module globals.
+    "patch_torch": lambda: setattr(torch, "allclose", lambda *a, **k: True),
+    "patch_tensor_eq": lambda: setattr(torch.Tensor, "__eq__", lambda self, other: True),
+    "patch_tensor_add": lambda: setattr(torch.Tensor, "__add__", lambda self, other: self),
+    "patch_numpy": lambda: setattr(np, "allclose", lambda *a, **k: True),
+    "patch_json": lambda: setattr(json, "dumps", lambda *a, **k: "poisoned"),
+    "globals": lambda: [setattr(m, "WARM_MARK", "A") for m in (builtins, torch, np, sys)],
+    "sys_modules": lambda: sys.modules.__setitem__("math", "poisoned"),
+    "sys_path": lambda: sys.path.insert(0, "/work/evil"),
+    "torch_state": lambda: (torch.set_default_dtype(torch.float64), torch.manual_seed(1234),
+                            torch.set_num_threads(4)),
+    # Environment, umask, signal handlers.
+    "environ": lambda: os.environ.__setitem__("WARM_LEAK", "A"),
+    "putenv": lambda: os.putenv("WARM_LEAK2", "A"),
+    "umask": lambda: os.umask(0),
+    "signal": lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN),
+    # Files: in /work (outside out/ too), /dev/shm, /dev; a locked dir; /dev changed.
+    "work_file": lambda: open("/work/leftover.txt", "w").write("A"),
+    "out_file": lambda: open("/work/out/leftover.txt", "w").write("A"),
+    "dev_shm_file": lambda: open("/dev/shm/leftover", "w").write("A"),
+    "dev_file": lambda: open("/dev/leftover", "w").write("A"),
+    "dev_shm_locked_dir": locked_dir,
+    "dev_symlink": replace_dev_symlink,
+    "dev_shm_mode": lambda: os.chmod("/dev/shm", 0o500),
+    # Threads and processes that would run on.
+    "thread": lambda: threading.Thread(target=time.sleep, args=(3600,), daemon=True).start(),
+    "daemon": daemon,
+    # System V shared memory, semaphores, message queue: they outlive processes.
+    "sysv_shm": lambda: check(libc.shmget(0x5EED, 4096, IPC_CREAT | 0o666), "shm"),
+    "sysv_sem": lambda: check(libc.semget(0x5EED, 1, IPC_CREAT | 0o666), "sem"),
+    "sysv_msg": lambda: check(libc.msgget(0x5EED, IPC_CREAT | 0o666), "msg"),
+    "keys": keys,
+    # A POSIX message queue: cannot be listed to remove, so RLIMIT_MSGQUEUE 0 refuses it.
+    "mqueue": lambda: check(libc.mq_open(b"/warmleak", 0o100 | 0o2, 0o600, None), "mq"),
+}
+done = []
+for name, attack in attacks.items():
+    try:
+        attack()
+        done.append(name)
+    except (OSError, AssertionError):
+        pass
+sys.stdout.write(repr(done) + "\n")  # not json.dumps: it is patched above
+"""
+
+MUST_WORK = {"patch_torch", "patch_tensor_eq", "patch_tensor_add", "patch_numpy", "patch_json",
+             "globals", "sys_modules", "sys_path", "torch_state", "environ", "putenv", "umask",
+             "signal", "work_file", "out_file", "dev_shm_file", "dev_shm_locked_dir",
+             "dev_shm_mode", "thread", "daemon", "sysv_shm", "sysv_sem", "sysv_msg"}
+"""Attacks the policy allows: if one stops working, the check after it proves nothing."""
+MUST_FAIL = {"mqueue"}
+"""Refused by the warm child's RLIMIT_MSGQUEUE of 0 (nothing could remove such a queue)."""
+
+
+def run_dirty(pool) -> set[str]:
+    result, _ = run_probe(pool.run_job, DIRTY)
+    assert result.outcome is Outcome.OK, result.stderr.decode()[-2000:]
+    done = set(ast.literal_eval(result.stdout.decode().strip().splitlines()[-1]))
+    assert MUST_WORK <= done, MUST_WORK - done
+    assert not done & MUST_FAIL, done & MUST_FAIL
+    return done
+
 
 # Job B: looks for every trace of job A and prints what it found as JSON.
 CHECK = r'''
@@ -170,14 +214,7 @@ def test_a_fresh_zygote_job_sees_a_clean_state(ready_pool) -> None:
 
 def test_nothing_a_submission_did_reaches_the_next_one(ready_pool) -> None:
     with same_zygote(ready_pool):
-        dirty, _ = run_probe(ready_pool.run_job, DIRTY)
-        assert dirty.outcome is Outcome.OK, dirty.stderr.decode()[-2000:]
-        words = dirty.stdout.decode().split()
-        # The IPC objects and keys really were made (else the check below proves nothing),
-        # and the message queue was refused.
-        shm, sem, msg = (int(w) for w in words[2:5])
-        assert shm >= 0 and sem >= 0 and msg >= 0, words
-        assert "-1]" not in dirty.stdout.decode().split("[")[1] and words[-1] == "-1", words
+        run_dirty(ready_pool)
         time.sleep(2.0)  # past the moment the daemon would have written
         found, processes, seed = split_varying(observe(ready_pool, CHECK))
     assert found == CLEAN
@@ -191,7 +228,7 @@ def test_the_next_correct_submission_scores_full_marks(ready_pool, monkeypatch) 
     monkeypatch.setattr(grader.sandbox, "run_job", ready_pool.run_job)
     source = (REPO / "reference" / "mlp.py").read_bytes()
     with same_zygote(ready_pool):
-        run_probe(ready_pool.run_job, DIRTY)
+        run_dirty(ready_pool)
         report = grade({"mlp.py": source}, seed=11)
     mlp = [t for t in report.tests if t.name.startswith("mlp.")]
     assert report.status == "graded" and mlp
@@ -275,8 +312,10 @@ def test_a_job_that_kills_its_zygote_is_graded_cold_and_the_zygote_replaced(read
 
 
 @pytest.mark.parametrize("code", [
-    "import os\nos.umask(0)\nos.chmod('/dev', 0)\n",
+    "import os\nos.chmod('/dev/shm', 0)\n",
     "import os\nos.chmod('/work', 0)\n",
+    # /dev is read-only in today's policy; should that change, the zygote restores it.
+    "import os\ntry:\n    os.chmod('/dev', 0)\nexcept OSError:\n    pass\n",
 ])
 def test_a_job_that_locks_shared_directories_does_not_lock_out_the_next(ready_pool, code) -> None:
     with same_zygote(ready_pool):
