@@ -87,9 +87,6 @@ class JobCgroup:
         """CPU seconds (user + system) used by every process of the job so far."""
         return self._read_int("cpuacct", "cpuacct.usage") / 1e9
 
-    def memory_mb(self) -> float:
-        return self._read_int("memory", "memory.usage_in_bytes") / 2**20
-
     def peak_memory_mb(self) -> float:
         return self._read_int("memory", "memory.max_usage_in_bytes") / 2**20
 
