@@ -75,3 +75,18 @@ def test_extra_binds_are_explicit_and_read_only_by_default() -> None:
     argv = argv_of(policy)
     i = argv.index("/usr/share/zoneinfo")
     assert argv[i - 1] == "--ro-bind"
+
+
+def test_the_assignment_limits_fit_the_machine() -> None:
+    # hw1.toml's [limits]: two grades at once must fit 2 cores and 24 GB with room for the
+    # grader itself, and every limit must be a real bound.
+    from grader.assignment import load_assignment
+
+    assignment = load_assignment("hw1")
+    for part in ("mlp", "gd"):
+        limits = assignment.limits_for(part)
+        assert 2 * limits.memory_mb <= 24 * 1024 // 2
+        assert 0 < limits.cpu_time_s <= limits.wall_time_s <= 300
+        assert 0 < limits.processes <= 256 and 0 < limits.open_files <= 4096
+        assert 0 < limits.file_size_mb <= limits.workdir_mb <= 1024
+        assert 0 < limits.output_bytes <= 2**20
