@@ -46,7 +46,7 @@ def test_handout_skeleton_scores_zero_with_clear_messages(handout_source, grade_
     assert "the output of forward() is None" in tests["linear.forward"].output
     assert "is all zeros" in tests["linear.backward"].output
     assert "must return a pair (J, dJdy_hat); it returned None" in tests["mse_loss.forward"].output
-    assert "fix linear.forward first" in tests["relu.forward"].output
+    assert "fix linear.forward first" in tests["linear.backward"].output
 
 
 def test_float64_submission_passes(reference_source, grade_mlp_source):

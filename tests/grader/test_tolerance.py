@@ -59,8 +59,8 @@ def test_correct_answers_pass_over_many_seeds(settings, dtype):
 
 
 @pytest.mark.slow
-def test_correct_float32_answers_pass_over_2000_seeds(settings):
-    assert _failures(range(1000, 3000), settings, torch.float32) == []
+def test_correct_float32_answers_pass_over_1000_more_seeds(settings):
+    assert _failures(range(1000, 2000), settings, torch.float32) == []
 
 
 def test_tolerance_rejects_a_small_real_mistake(settings):
