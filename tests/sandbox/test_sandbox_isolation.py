@@ -270,3 +270,21 @@ print(json.dumps(out))
     seen = probe_json(code)
     assert seen["dev"] == "Read-only file system"
     assert seen["shm_mb"] <= 64 and seen["shm_error"] == "No space left on device"
+
+
+def test_system_calls_of_the_32_bit_abi_kill_the_job() -> None:
+    # Exploit: make the refused calls through the i386 entry point (int 0x80), where the
+    # numbers differ (keyctl is 288 there, not 250), so a list of x86-64 numbers would not
+    # match. The filter checks the ABI first and kills the process (SIGSYS).
+    code = """
+import ctypes, mmap
+# mov eax, 20 (getpid on i386); int 0x80; ret
+machine_code = b"\\xb8\\x14\\x00\\x00\\x00\\xcd\\x80\\xc3"
+page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+page.write(machine_code)
+address = ctypes.addressof(ctypes.c_char.from_buffer(page))
+print("pid via int 0x80:", ctypes.CFUNCTYPE(ctypes.c_int)(address)(), flush=True)
+"""
+    result, _ = run_probe(code)
+    assert result.outcome is Outcome.SIGNALED and result.signal == 31, (result.outcome, result.stdout)
+    assert b"pid via int 0x80" not in result.stdout
