@@ -1,9 +1,11 @@
-"""CPU seconds spent by a set of process trees: the cost of grading that does not depend on
-what else the machine runs (wall times on a shared 2-core machine do).
+"""CPU seconds spent by the service's process trees, split into the API, the workers' own
+(trusted-side) work, and the sandboxes: the cost of grading that does not depend on what
+else the machine runs (wall times on a shared 2-core machine do).
 
-A tree's CPU is the sum over its live processes of their own time (utime + stime) and of
-their reaped children's (cutime + cstime): a job process reaped by its zygote, a cold
-sandbox reaped by the worker, all stay counted after they exit.
+A process's CPU here is its own time (utime + stime) plus that of its reaped children
+(cutime + cstime), so a job process reaped by its zygote, or a cold sandbox reaped by its
+worker, stays counted after it exits. A worker process's only children are sandboxes (the
+launcher execs bwrap), so its reaped children's time is sandbox time.
 """
 
 from __future__ import annotations
@@ -13,22 +15,89 @@ import os
 from memory import _children
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+WORKER_MARK = b"warm_worker.py"
+"""In the command line of the benchmark's worker processes (parent and prefork children)."""
 
 
-def tree_cpu_s(roots: list[int]) -> float:
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(own ticks, reaped children's ticks) of a process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()
+    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return WORKER_MARK in handle.read()
+    except OSError:
+        return False
+
+
+def service_cpu_s(api_pid: int | None, worker_pid: int | None) -> dict[str, float]:
+    """{"api", "worker", "sandbox"}: CPU seconds so far of each part."""
     children = _children()
-    todo, ticks, seen = list(roots), 0, set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        todo += children.get(pid, [])
+    parts = {"api": 0, "worker": 0, "sandbox": 0}
+
+    def walk(root: int, part: str) -> None:
+        todo, seen = [root], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            todo += children.get(pid, [])
+            ticks = _stat(pid)
+            if ticks is None:
+                continue
+            own, reaped = ticks
+            if part == "api":
+                parts["api"] += own + reaped
+            elif _is_worker(pid):
+                parts["worker"] += own
+                parts["sandbox"] += reaped
+            else:
+                parts["sandbox"] += own + reaped
+
+    if api_pid:
+        walk(api_pid, "api")
+    if worker_pid:
+        walk(worker_pid, "worker")
+    return {name: ticks / _TICKS_PER_S for name, ticks in parts.items()}
+
+
+class CpuGroup:
+    """A cpuacct cgroup holding one service process and everything it starts, sandboxes
+    included (the sandbox makes its jobs' groups under its grader's own group, and cgroup v1
+    charges a child's CPU to every ancestor, so a removed job group's time stays counted).
+    This is what catches a cold sandbox's import, whose processes are killed before their
+    parent reaps them (so /proc totals lose it)."""
+
+    ROOT = "/sys/fs/cgroup/cpuacct"
+
+    def __init__(self, name: str) -> None:
+        own = "/"
+        for line in open("/proc/self/cgroup").read().splitlines():
+            _, names, path = line.split(":", 2)
+            if "cpuacct" in names.split(","):
+                own = path
+        self.path = os.path.join(self.ROOT, own.lstrip("/"), name)
+        os.makedirs(self.path)
+
+    def add(self, pid: int) -> None:
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as handle:
+            handle.write(str(pid))
+
+    def usage_s(self) -> float:
+        with open(os.path.join(self.path, "cpuacct.usage")) as handle:
+            return int(handle.read()) / 1e9
+
+    def remove(self) -> None:
         try:
-            with open(f"/proc/{pid}/stat") as handle:
-                text = handle.read()
+            os.rmdir(self.path)
         except OSError:
-            continue
-        fields = text[text.rfind(")") + 2:].split()
-        ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
-    return ticks / _TICKS_PER_S
+            pass  # still holds a process or a job group: left for the sandbox's sweep

@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cpu import tree_cpu_s  # noqa: E402
+from cpu import CpuGroup, service_cpu_s  # noqa: E402
 from memory import PeakMemory  # noqa: E402
 
 AUTOGRADER = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
@@ -69,9 +69,9 @@ class Measured:
     """First upload to last report stored (service clock)."""
     burst_latency_s: list[float] = field(default_factory=list)
     peak_memory_mb: float = 0.0
-    cpu_per_grade_s: float = 0.0
-    """CPU seconds of the API and worker trees (zygotes, jobs, cold sandboxes included) per
-    graded submission, over the one-at-a-time and burst phases."""
+    cpu_per_grade_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per graded submission (Service.cpu_s parts), over the one-at-a-time and
+    burst phases. Redis and PostgreSQL are not counted (shared servers of the machine)."""
     scores: list[float] = field(default_factory=list)
     errors: int = 0
     grade_s: list[float] = field(default_factory=list)
@@ -94,8 +94,10 @@ class Measured:
         if self.grade_s:
             out.append(f"worker grading time median {statistics.median(self.grade_s):.3f} s, "
                        f"sandbox wall median {statistics.median(self.sandbox_s or [0]):.3f} s per run")
-        out.append(f"CPU per graded submission {self.cpu_per_grade_s:.3f} s "
-                   f"(2 idle cores could grade at most {2 / max(self.cpu_per_grade_s, 1e-9):.1f}/s)")
+        total = self.cpu_per_grade_s.get("api", 0) + self.cpu_per_grade_s.get("worker+sandbox", 0)
+        split = ", ".join(f"{k} {v:.3f}" for k, v in self.cpu_per_grade_s.items())
+        out.append(f"CPU per graded submission {total:.3f} s ({split}); 2 idle cores could "
+                   f"grade at most {2 / max(total, 1e-9):.1f}/s")
         out.append(f"peak memory {self.peak_memory_mb:.0f} MB (PSS); scores {sorted(set(self.scores))}, "
                    f"errors {self.errors}")
         return "\n    ".join(out)
@@ -132,6 +134,7 @@ class Service:
         self.api: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.students: list[str] = []
+        self.cpu = {"api": CpuGroup(f"bench-{token}-api"), "worker": CpuGroup(f"bench-{token}-worker")}
         self.uploads = itertools.count()
         """Uploads so far: upload k is for student k // UPLOADS_PER_STUDENT."""
         self.token = ""
@@ -162,6 +165,7 @@ class Service:
         self.api = subprocess.Popen([*AUTOGRADER, "serve", "--port", str(self.port)], cwd=REPO,
                                     env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
+        self.cpu["api"].add(self.api.pid)  # before it has started anything
         import httpx
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -187,6 +191,7 @@ class Service:
             [sys.executable, str(REPO / "bench" / "warm_worker.py"),
              "--concurrency", str(self.args.concurrency)],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.cpu["worker"].add(self.worker.pid)  # before it forks its pool or any sandbox
         if warm:
             # Every prefork child builds its pool at start; wait for all zygotes to say hello.
             want = self.args.concurrency * self.args.zygotes
@@ -211,6 +216,8 @@ class Service:
         if self.api is not None and self.api.poll() is None:
             os.killpg(self.api.pid, signal.SIGTERM)
             self.api.wait(30)
+        for group in self.cpu.values():
+            group.remove()
         import psycopg
         admin_url = self.args.postgres.replace("postgresql+psycopg://", "postgresql://")
         try:
@@ -218,6 +225,13 @@ class Service:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         except psycopg.Error as error:
             print(f"(could not drop database {self.database}: {error})", file=sys.stderr)
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds so far: the API; the worker with its sandboxes (cgroup, complete); of
+        which in zygotes and jobs (/proc: warm only, a cold sandbox escapes it)."""
+        sandbox = service_cpu_s(None, self.worker.pid)["sandbox"] if self.worker else 0.0
+        return {"api": self.cpu["api"].usage_s(), "worker+sandbox": self.cpu["worker"].usage_s(),
+                "of which zygotes+jobs": sandbox}
 
     def roots(self) -> list[int]:
         return [p.pid for p in (self.api, self.worker) if p is not None]
@@ -357,14 +371,16 @@ def run_mode(service: Service, name: str, files: dict[str, bytes], warm: bool,
         # Warm-up: every worker child grades once (first-use costs are not the steady state).
         for submission_id in [client.upload(files) for _ in range(service.args.concurrency)]:
             client.wait_graded(submission_id)
-        cpu_before = tree_cpu_s(service.roots())
+        cpu_before = service.cpu_s()
         with PeakMemory(service.roots()) as memory:
             ids = one_at_a_time(client, files, sequential, measured)
             measured.sequential_server_s = [(r["graded_at"] - r["created_at"]).total_seconds()
                                             for r in _rows(service, ids)]
             ids += burst(client, files, burst_n, measured) if burst_n else []
         measured.peak_memory_mb = memory.peak_mb
-        measured.cpu_per_grade_s = (tree_cpu_s(service.roots()) - cpu_before) / len(ids)
+        cpu_after = service.cpu_s()
+        measured.cpu_per_grade_s = {part: (cpu_after[part] - cpu_before[part]) / len(ids)
+                                    for part in cpu_after}
         add_breakdown(service, ids, measured)
     finally:
         service.stop_worker()

@@ -136,7 +136,7 @@ class WarmPool:
                 return
             self.stats.discarded += 1
             self.stats.last_discard = zygote.doubtful or "pool closed"
-        log.info("zygote %s discarded: %s", zygote.name, self.stats.last_discard)
+        log.warning("zygote %s discarded: %s", zygote.name, self.stats.last_discard)
         self._start_one(delay_s=0.0, replacing=zygote)
 
     def _start_one(self, delay_s: float, replacing: Zygote | None = None) -> None:
