@@ -187,3 +187,17 @@ raise ImportError("found: " + repr(found))
     assert "time.sleep(8)" not in text
     assert "found: " not in first_out.decode()  # and nothing of B's run reached A's report
     assert first_run.returncode == 0 and completed.returncode == 0
+
+
+def test_without_bubblewrap_the_grade_is_an_internal_error_that_says_what_to_install(
+        tmp_path: Path, grading_env: dict) -> None:
+    # A machine without bwrap grades nothing and blames no student: exit 1 (a fault of
+    # the system, per the contract), and the operator reads which package to install.
+    submission = tmp_path / "mlp.py"
+    submission.write_text((CHECKOUT / "reference" / "mlp.py").read_text())
+    env = dict(grading_env, PATH=str(Path(sys.executable).parent))  # the venv only: no bwrap
+    completed, _ = grade_cli(submission, env)
+    assert completed.returncode == 1
+    report = json.loads(completed.stdout)
+    assert report["status"] == "error" and report["score"] == 0
+    assert "bubblewrap" in " ".join(report["errors"]) and "not your fault" in " ".join(report["errors"])
