@@ -171,6 +171,12 @@ class Zygote:
             if not self.alive():
                 raise ZygoteLost(f"{error}: {self._startup_stderr()}") from error
             raise
+        except Exception as error:  # noqa: BLE001 - e.g. a cgroup read failing mid-job
+            # Whatever went wrong, the job's processes must not run on while the pool
+            # reruns it cold.
+            self.doubtful = f"{type(error).__name__}: {error}"
+            self.accounting.kill_job()
+            raise
         finally:
             os.close(out_r)
             os.close(err_r)

@@ -29,8 +29,8 @@ from grader.warm.settings import WarmSettings
 log = logging.getLogger(__name__)
 
 MAX_START_FAILURES = 3
-"""Consecutive failed starts after which the pool stops trying (every job then runs cold,
-which is slower but right) until a start succeeds again via `restart()`."""
+"""Consecutive failed starts after which the pool stops trying: every job of this process
+then runs cold, which is slower but right (a worker restart tries again)."""
 RETRY_DELAY_S = 5.0
 """Seconds before starting again after a failed start, times the failures so far."""
 

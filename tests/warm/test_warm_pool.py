@@ -1,0 +1,60 @@
+"""The pool's choices: warm when it can, cold when warm is off or a job does not fit a
+zygote, with the same contract either way; and its settings."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from grader.sandbox import Outcome
+from grader.warm import WarmPool, WarmSettings
+from warm_helpers import FAST_LIMITS, run_probe, same_zygote
+
+
+def test_warm_off_runs_every_job_cold() -> None:
+    pool = WarmPool(WarmSettings(enabled=False))
+    try:
+        result, left = run_probe(pool.run_job, "open('/work/out/x', 'w').write('cold')\nprint('ran')")
+    finally:
+        pool.close()
+    assert result.outcome is Outcome.OK and result.stdout == b"ran\n"
+    assert left["out/x"] == b"cold"
+    assert (pool.stats.cold_runs, pool.stats.warm_runs, pool.stats.started) == (1, 0, 0)
+
+
+def test_a_job_whose_limits_do_not_fit_the_zygote_runs_cold(ready_pool) -> None:
+    # A child cannot raise an rlimit above its zygote's: a larger file-size limit (the
+    # zygote has the assignment defaults, 64 MB) can only be honoured by a cold run.
+    limits = dataclasses.replace(FAST_LIMITS, file_size_mb=128)
+    before = dataclasses.replace(ready_pool.stats)
+    result, _ = run_probe(ready_pool.run_job, "open('/work/big', 'wb').write(b'x' * 100 * 2**20)",
+                          dataclasses.replace(limits, workdir_mb=64, memory_mb=1536))
+    assert ready_pool.stats.cold_runs == before.cold_runs + 1
+    assert ready_pool.stats.discarded == before.discarded  # the zygote was fine, and kept
+    assert result.outcome is Outcome.DISK  # 100 MB does not fit the 64 MB work dir
+    with same_zygote(ready_pool):
+        result, _ = run_probe(ready_pool.run_job, "print('warm again')")
+    assert result.stdout == b"warm again\n"
+
+
+def test_one_zygote_serves_many_jobs_without_being_replaced(ready_pool) -> None:
+    with same_zygote(ready_pool):
+        for index in range(10):
+            result, _ = run_probe(ready_pool.run_job, f"print({index})")
+            assert result.stdout == f"{index}\n".encode()
+
+
+def test_settings_come_from_the_environment() -> None:
+    settings = WarmSettings.from_env({"AUTOGRADER_WARM_ENABLED": "0", "AUTOGRADER_WARM_ZYGOTES": "3",
+                                      "AUTOGRADER_WARM_MEMORY_MB": "2048"})
+    assert (settings.enabled, settings.zygotes, settings.memory_mb) == (False, 3, 2048)
+    assert WarmSettings.from_env({}) == WarmSettings()
+
+
+@pytest.mark.parametrize("environ", [{"AUTOGRADER_WARM_ENABLED": "maybe"},
+                                     {"AUTOGRADER_WARM_ZYGOTES": "0"},
+                                     {"AUTOGRADER_WARM_MEMORY_MB": "100"}])
+def test_unusable_settings_are_refused(environ) -> None:
+    with pytest.raises(ValueError):
+        WarmSettings.from_env(environ)
