@@ -312,9 +312,21 @@ def clear_keyrings(problems: list[str]) -> None:
 
 
 def other_processes() -> list[int]:
-    """Processes of the sandbox's PID namespace besides its init (1) and this zygote."""
-    me = os.getpid()
-    return [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in (1, me)]
+    """Live processes of the sandbox's PID namespace besides its init (1) and this zygote.
+    Zombies are not counted: a killed orphan stays one until bwrap's init reaps it, a few
+    ms after the trusted side saw it leave the cgroup, and it can no longer run."""
+    me, live = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in (1, me):
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                text = handle.read()
+        except OSError:
+            continue  # reaped meanwhile
+        if text[text.rfind(")") + 2:].split()[0] not in ("Z", "X"):
+            live.append(int(name))
+    return live
 
 
 def clean(baseline: dict[str, tuple]) -> dict:

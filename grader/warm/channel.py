@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from grader.warm.errors import ZygoteLost
+from grader.warm.errors import ReplyTimeout, ZygoteLost
 
 PACKET_BYTES = 65536
 """Largest message accepted from a zygote; real ones are under 1 KiB. Longer: broken."""
@@ -94,7 +94,7 @@ class Channel:
         """The next message; ZygoteLost on EOF, timeout, garbage or unexpected fds."""
         ready, _, _ = select.select([self.conn], [], [], timeout_s)
         if not ready:
-            raise ZygoteLost(f"the zygote did not answer within {timeout_s:g} s")
+            raise ReplyTimeout(f"the zygote did not answer within {timeout_s:g} s")
         try:
             data, fds, flags, _ = socket.recv_fds(self.conn, PACKET_BYTES, 1)
         except OSError as error:

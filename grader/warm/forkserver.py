@@ -29,7 +29,7 @@ from grader.sandbox.runner import DRAIN_S, POLL_S, SandboxProcess, rlimits_for
 from grader.sandbox.workdir import INODES_PER_MB, MS_NODEV, MS_NOEXEC, MS_NOSUID
 from grader.warm.accounting import JobAccounting
 from grader.warm.channel import SOCKET_NAME, Channel, Listener
-from grader.warm.errors import NotWarmable, WarmError, ZygoteLost
+from grader.warm.errors import NotWarmable, ReplyTimeout, WarmError, ZygoteLost
 from grader.warm.settings import WarmSettings
 from grader.warm.verdict import Seen, build_result, exit_status
 
@@ -161,7 +161,7 @@ class Zygote:
             finally:
                 os.close(out_w)
                 os.close(err_w)
-            reply = self.channel.receive(self.settings.reply_timeout_s)
+            reply = self._await_reply()
             if "started" not in reply:
                 raise ZygoteLost(f"the job did not start: {reply.get('setup_failed', reply)}")
             seen = self._supervise(limits, started, stdout, stderr)
@@ -225,7 +225,7 @@ class Zygote:
         if exited is None and not self.doubtful:
             accounting.kill_job()
             try:
-                exited = self._exit_reply(self.channel.receive(self.settings.reply_timeout_s))
+                exited = self._exit_reply(self._await_reply())
             except ZygoteLost as error:
                 self.doubtful = str(error)  # the verdict stands (a limit); the zygote goes
         wall_time_s = time.monotonic() - started
@@ -241,6 +241,19 @@ class Zygote:
         return Seen(stopped_for=stopped_for, limit_after=accounting.limit_hit(),
                     exit_status=status, wall_time_s=wall_time_s,
                     cpu_time_s=accounting.cpu_time_s(), peak_memory_mb=accounting.peak_memory_mb())
+
+    def _await_reply(self) -> dict:
+        """The zygote's next message within reply_timeout_s, sending SIGCONT every 50 ms
+        meanwhile: the job runs from the moment it is forked, so it can SIGSTOP the zygote
+        even before the zygote has said "started" (seen in the tests)."""
+        deadline = time.monotonic() + self.settings.reply_timeout_s
+        while True:
+            try:
+                return self.channel.receive(max(0.0, min(POLL_S, deadline - time.monotonic())))
+            except ReplyTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+                self._continue_zygote()
 
     @staticmethod
     def _exit_reply(message: dict) -> dict:

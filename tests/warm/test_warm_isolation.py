@@ -239,6 +239,10 @@ def test_the_next_correct_submission_scores_full_marks(ready_pool, monkeypatch) 
 SIGNALS_TO_PARENT = r'''
 import os, signal, time
 zygote = os.getppid()
+# At once: it may land before the zygote has told the trusted side the job started (a race
+# seen once, not forced here); then again while the job runs.
+os.kill(zygote, signal.SIGSTOP)
+time.sleep(0.2)
 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGALRM,
             signal.SIGPIPE, signal.SIGSTOP):
     os.kill(zygote, sig)

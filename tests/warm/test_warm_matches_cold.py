@@ -39,8 +39,11 @@ def test_a_job_ends_the_same_warm_and_cold(ready_pool, name) -> None:
     warm, warm_left = run_probe(ready_pool.run_job, code, LIMITS)
     cold, cold_left = run_probe(cold_run_job, code, LIMITS)
     assert ready_pool.stats.cold_runs == 0, "the warm run fell back to cold"
-    assert (warm.outcome, warm.message, warm.exit_code, warm.signal) == \
-        (cold.outcome, cold.message, cold.exit_code, cold.signal)
+    assert (warm.outcome, warm.message) == (cold.outcome, cold.message)
+    if not cold.outcome.is_limit:
+        # At a limit, which of two mechanisms fires first is a race in both modes (the CPU
+        # rlimit's SIGXCPU, or the runner's cgroup check and SIGKILL): only the outcome counts.
+        assert (warm.exit_code, warm.signal) == (cold.exit_code, cold.signal)
     assert warm.stdout == cold.stdout
     assert warm.truncated_output == cold.truncated_output
     assert sorted(warm_left) == sorted(cold_left)
