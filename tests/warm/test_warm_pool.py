@@ -58,3 +58,36 @@ def test_settings_come_from_the_environment() -> None:
 def test_unusable_settings_are_refused(environ) -> None:
     with pytest.raises(ValueError):
         WarmSettings.from_env(environ)
+
+
+SEE_OTHERS = r'''
+import json, os, sys, time
+mine = open("/work/submission/probe.py").read().split("#")[-1].strip()
+open(f"/work/out/{mine}", "w").write(mine)
+time.sleep(1.0)  # both jobs are alive now, each in its own zygote
+seen = sorted(os.listdir("/work/out")) + sorted(os.listdir("/dev/shm"))
+procs = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+print(json.dumps({"mine": mine, "seen": seen, "processes": len(procs)}))
+'''
+
+
+def test_two_jobs_at_once_run_in_two_zygotes_and_see_only_their_own(private_jobs_dir) -> None:
+    # The pool is shared by a worker's threads (and an engine could grade mlp.py and gd.py
+    # at once): each concurrent job gets its own zygote, with its own namespaces and /work.
+    from concurrent.futures import ThreadPoolExecutor
+    import json
+
+    pool = WarmPool(WarmSettings(zygotes=2, start_timeout_s=180))
+    try:
+        assert pool.wait_ready(), pool.stats
+        with ThreadPoolExecutor(2) as threads:
+            results = list(threads.map(
+                lambda tag: run_probe(pool.run_job, SEE_OTHERS + f"# {tag}\n")[0], ["alpha", "beta"]))
+        assert pool.stats.warm_runs == 2 and pool.stats.cold_runs == 0, pool.stats
+        # One job each: they ran side by side, not one after the other in one zygote.
+        assert sorted(z.jobs for z in pool.idle_zygotes()) == [1, 1]
+    finally:
+        pool.close()
+    seen = [json.loads(result.stdout) for result in results]
+    assert [s["seen"] for s in seen] == [["alpha"], ["beta"]]
+    assert [s["processes"] for s in seen] == [3, 3]  # init, its zygote, itself: nothing else
