@@ -116,6 +116,26 @@ def processes_with(text: str) -> list[int]:
     return found
 
 
+NAME_ITSELF = ("import ctypes\n"
+               "ctypes.CDLL(None).prctl(15, {name!r}.encode(), 0, 0, 0)  # PR_SET_NAME\n")
+"""Probe prologue: names the process (and every child it forks) so the test can find
+exactly this job's processes among others' (other tests on the machine use the probe too)."""
+
+
+def processes_named(name: str) -> list[int]:
+    """Pids of host processes whose name (/proc/<pid>/comm, 15 characters) is `name`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/comm") as handle:
+                    if handle.read().strip() == name[:15]:
+                        found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
 def assert_nothing_left(token: str, host_dir: Path, jobs_dir: Path, wait_s: float = 0.0) -> None:
     """No process carrying the token, no file in the host dir but ours, no job dir."""
     if wait_s:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST_LIMITS, assert_nothing_left, processes_with, run_probe
+from conftest import (FAST_LIMITS, NAME_ITSELF, assert_nothing_left, processes_named,
+                      run_probe)
 from grader.sandbox import Limits, Outcome
 
 
@@ -200,15 +201,17 @@ def test_limits_from_the_environment_only_lower() -> None:
         limits.capped_by_environment({"AUTOGRADER_SANDBOX_MAX_LIMITS": "gpus=4"})
 
 
-def test_without_cgroups_the_proc_poller_enforces_memory_and_processes() -> None:
+def test_without_cgroups_the_proc_poller_enforces_memory_and_processes(token: str) -> None:
     # A container without a writable cgroup: the runner polls /proc instead.
+    name = token[-15:]
     memory, _ = run_probe("chunks = []\nwhile True:\n    chunks.append(bytearray(32 * 2**20))\n",
                           dataclasses.replace(FAST_LIMITS, memory_mb=200), use_cgroups=False)
     assert memory.outcome is Outcome.MEMORY
-    bomb, _ = run_probe("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    bomb, _ = run_probe(NAME_ITSELF.format(name=name)
+                        + "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
                         use_cgroups=False)
     assert bomb.outcome is Outcome.PROCESSES
-    assert processes_with("probe_harness") == []
+    assert processes_named(name) == []
 
 
 def test_a_grader_killed_mid_job_leaves_nothing_running_and_its_leftovers_are_swept(
@@ -223,7 +226,8 @@ def test_a_grader_killed_mid_job_leaves_nothing_running_and_its_leftovers_are_sw
 
     from grader.sandbox.stale import remove_stale_jobs
 
-    probe = f"import time\nTAG = {token!r}\ntime.sleep(60)\n".encode()
+    name = token[-15:]
+    probe = (NAME_ITSELF.format(name=name) + "import time\ntime.sleep(60)\n").encode()
     script = ("from grader.sandbox import run_job, SandboxJob, Limits\n"
               f"code = {probe!r}\n"
               # The harness name is split so that only the sandboxed process's argv holds it.
@@ -237,8 +241,7 @@ def test_a_grader_killed_mid_job_leaves_nothing_running_and_its_leftovers_are_sw
         [job_root] = [path.parent for path in private_jobs_dir.glob("job-*/lock")]
         sandboxed = []
         while time.monotonic() < deadline and not sandboxed:
-            sandboxed = [pid for pid in processes_with("/harness/probe_harness.py")
-                         if os.stat(f"/proc/{pid}").st_uid != 0]
+            sandboxed = processes_named(name)
             time.sleep(0.05)
         assert sandboxed and os.path.ismount(job_root / "work")
     finally:
