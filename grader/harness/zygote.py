@@ -88,13 +88,38 @@ def thread_count() -> int:
 
 
 # -- one job ------------------------------------------------------------------------------
-def run_child(request: dict, out_fd: int, err_fd: int, ready_fd: int, parent: int) -> None:
-    """In the forked child: become a fresh job process, then run the harness. Never returns."""
+def detach(parent: int) -> None:
+    """First thing in a forked child: its own session and process group (a kill(0) of the
+    job misses the zygote), and death with the zygote."""
     try:
-        os.setsid()  # own session and group: a kill(0) of the job misses the zygote
+        os.setsid()
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:
             os._exit(SETUP_FAILED)  # the zygote died before the line above took effect
+    except BaseException:  # noqa: BLE001 - the sandbox's failure, never the job's
+        os._exit(SETUP_FAILED)
+
+
+def wait_as_spare(channel: socket.socket, parent: int) -> None:
+    """The spare child forked ahead of time, between jobs (the fork, ~10-60 ms, is then off
+    the next job's path): detached, it waits for its job and its pipes from the zygote, then
+    becomes the job process. It never ran anything of a job before; it is a copy of the
+    zygote taken after the last job's clean-up. Never returns."""
+    detach(parent)
+    try:
+        data, fds, _, _ = socket.recv_fds(channel, PACKET_BYTES, 2)
+        if not data or len(fds) != 2:
+            os._exit(0)  # the zygote is done with this spare
+        request = json.loads(data)
+    except BaseException:  # noqa: BLE001
+        os._exit(SETUP_FAILED)
+    run_child(request, fds[0], fds[1], channel.fileno())
+
+
+def run_child(request: dict, out_fd: int, err_fd: int, ready_fd: int) -> None:
+    """In the detached child: become a fresh job process, then run the harness. Never
+    returns. `ready_fd` gets one byte once the harness is about to start."""
+    try:
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(out_fd, 1)
@@ -178,27 +203,59 @@ def _exit_status(code) -> int:
     return 1
 
 
-def run_job(sock: socket.socket, request: dict, fds: list[int]) -> None:
+class Spare:
+    """The one child forked ahead of time, waiting for the next job."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.channel: socket.socket | None = None
+
+    def fork(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # nothing buffered here may be written twice by the child
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            wait_as_spare(theirs, parent)
+        theirs.close()
+        self.pid, self.channel = pid, ours
+
+    def ensure(self) -> None:
+        if self.channel is None:
+            self.fork()
+
+    def take(self) -> tuple[int, socket.socket]:
+        """The spare (forked now if there is none); the zygote has none afterwards."""
+        if self.channel is None:
+            self.fork()
+        taken = (self.pid, self.channel)
+        self.pid, self.channel = 0, None
+        return taken
+
+
+def run_job(sock: socket.socket, request: dict, fds: list[int], spare: Spare) -> None:
     if len(fds) != 2 or "/" in request.get("harness", "/"):
         for fd in fds:
             os.close(fd)
         send(sock, {"setup_failed": "bad run request"})
         return
-    out_fd, err_fd = fds
-    ready_r, ready_w = os.pipe()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()  # nothing buffered here may be written twice by the child
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        os.close(ready_r)
-        run_child(request, out_fd, err_fd, ready_w, parent)
-    os.close(out_fd)
-    os.close(err_fd)
-    os.close(ready_w)
-    ready = os.read(ready_r, 1)
-    os.close(ready_r)
+    pid, channel = spare.take()
+    try:
+        socket.send_fds(channel, [json.dumps(request).encode()], fds)
+        ready = channel.recv(1)
+    except OSError:
+        ready = b""
+    finally:
+        for fd in fds:
+            os.close(fd)
+        channel.close()
     if ready != b"1":
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         os.waitpid(pid, 0)
         send(sock, {"setup_failed": "the job process failed before the harness started"})
         return
@@ -329,7 +386,9 @@ def other_processes() -> list[int]:
     return live
 
 
-def clean(baseline: dict[str, tuple]) -> dict:
+def clean(baseline: dict[str, tuple], spare: int) -> dict:
+    """Put back what a job could leave; `spare` (0: none) is a spare child forked after an
+    earlier clean-up that no job has used yet (a job that did not start), kept."""
     problems: list[str] = []
     while True:  # reap the job's process (already waited) and anything else of ours
         try:
@@ -337,9 +396,12 @@ def clean(baseline: dict[str, tuple]) -> dict:
         except ChildProcessError:
             break
         if pid == 0:
-            problems.append("a child of the zygote is still running")
+            if not spare:
+                problems.append("a child of the zygote is still running")
             break
-    left = other_processes()
+        if pid == spare:
+            problems.append("the spare child died")
+    left = [pid for pid in other_processes() if pid != spare]
     if left:
         problems.append(f"processes left in the sandbox: {left[:10]}")
     restore_dev(baseline, problems)
@@ -356,6 +418,7 @@ def send(sock: socket.socket, message: dict) -> None:
 
 
 def serve(sock: socket.socket, baseline: dict[str, tuple]) -> int:
+    spare = Spare()
     while True:
         data, fds, _, _ = socket.recv_fds(sock, PACKET_BYTES, 2)
         if not data:
@@ -368,9 +431,15 @@ def serve(sock: socket.socket, baseline: dict[str, tuple]) -> int:
             return 2
         op = request.get("op")
         if op == "run":
-            run_job(sock, request, fds)
+            run_job(sock, request, fds, spare)
         elif op == "clean":
-            send(sock, {"clean": clean(baseline)})
+            report = clean(baseline, spare.pid)
+            if report["ok"]:
+                # Forked only once the last job's traces are gone and checked: the spare is
+                # a copy of a clean zygote. The trusted side expects exactly this pid.
+                spare.ensure()
+                report["spare"] = spare.pid
+            send(sock, {"clean": report})
         else:
             return 0 if op == "exit" else 2
 

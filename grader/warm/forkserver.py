@@ -67,6 +67,8 @@ class Zygote:
         self.accounting: JobAccounting | None = None
         self.host_pid = 0
         """Host pid of the zygote process (not bwrap's)."""
+        self.spare_host_pid = 0
+        """Host pid of the child the zygote forked ahead for the next job (0: none yet)."""
         self.jobs = 0
         self.doubtful = ""
         """Why this zygote must not serve another job; empty while it is trusted."""
@@ -283,7 +285,7 @@ class Zygote:
             report = self.channel.receive(self.settings.reply_timeout_s).get("clean") or {}
             if report.get("ok") is not True:
                 self.doubtful = f"the zygote could not clean up: {report.get('problems')}"
-            elif self.accounting.job_pids():
+            elif not self._only_the_spare_left(report.get("spare")):
                 self.doubtful = "processes of the last job are still in the group"
             elif self._list_dev() != self._dev_listing:
                 self.doubtful = "/dev differs from its state at start"
@@ -292,6 +294,24 @@ class Zygote:
         if not self.doubtful and self.jobs >= self.settings.max_jobs:
             self.doubtful = f"served {self.jobs} jobs (max_jobs)"
         return not self.doubtful
+
+    def _only_the_spare_left(self, spare_pid) -> bool:
+        """True when the group holds nothing but the zygote's own processes and the one
+        spare child it just forked (a child of the zygote with the pid it reported)."""
+        self.spare_host_pid = 0
+        left = self.accounting.job_pids()
+        if not left:
+            return True
+        if len(left) != 1 or not isinstance(spare_pid, int):
+            return False
+        if _namespace_pid(left[0]) == spare_pid and _parent_pid(left[0]) == self.host_pid:
+            self.spare_host_pid = left[0]
+            return True
+        return False
+
+    def leftover_pids(self) -> list[int]:
+        """Host pids in the group that are neither the zygote's own nor its idle spare."""
+        return [pid for pid in self.accounting.job_pids() if pid != self.spare_host_pid]
 
     def _wipe_work(self) -> bool:
         """Empty /work as root on the host side, after every process of the job is dead.
@@ -343,6 +363,14 @@ def _namespace_pid(host_pid: int) -> int | None:
     except OSError:
         pass
     return None
+
+
+def _parent_pid(host_pid: int) -> int | None:
+    try:
+        text = Path(f"/proc/{host_pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(text[text.rfind(")") + 2:].split()[1])
 
 
 def _drain(captures: tuple[BoundedCapture, ...]) -> None:

@@ -30,9 +30,10 @@ def processes_with(text: str) -> list[int]:
 
 
 def job_processes(pool) -> list[int]:
-    """Processes in the idle zygote's cgroup that are not the zygote's own."""
+    """Processes in the idle zygote's cgroup that are not the zygote's own (bwrap, init,
+    zygote) nor the spare child it forks ahead for the next job."""
     (zygote,) = pool.idle_zygotes()
-    return zygote.accounting.job_pids()
+    return zygote.leftover_pids()
 
 
 def still_serves(pool) -> None:
