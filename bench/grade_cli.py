@@ -1,7 +1,7 @@
 """How long `autograder grade` takes, and how much of it is start-up versus grading.
 
 Run: .venv/bin/python bench/grade_cli.py [--repeat N]
-Prints median wall times (seconds) of the whole command for mlp.py alone and for both files,
+Prints the minimum and median wall times (seconds) of the whole command for mlp.py alone and for both files,
 and of its parts measured separately: the host interpreter with the CLI, importing torch on
 the host (the engine needs it for expected values), and one sandbox start (bubblewrap, the
 interpreter and torch inside, with a submission that stops at import). Grading is the rest.
@@ -30,10 +30,6 @@ def timed(argv: list[str]) -> float:
     return elapsed
 
 
-def median_of(repeat: int, measure) -> float:
-    return statistics.median(measure() for _ in range(repeat))
-
-
 def sandbox_start_s() -> float:
     """One sandbox run of the mlp harness whose submission raises at import."""
     sys.path.insert(0, str(REPO))
@@ -56,20 +52,26 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     grade = [AUTOGRADER, "grade", "--seed", "1", "--json", "--artifacts", "/tmp/autograder-bench"]
-    mlp_only = median_of(args.repeat, lambda: timed(grade + ["--mlp", "reference/mlp.py"]))
-    both = median_of(args.repeat, lambda: timed(
-        grade + ["--mlp", "reference/mlp.py", "--gd", "reference/gd.py"]))
-    cli = median_of(args.repeat, lambda: timed([sys.executable, "-c", "import app.cli, grader"]))
-    torch_host = median_of(args.repeat, lambda: timed([sys.executable, "-c", "import torch"]))
-    sandbox = median_of(args.repeat, sandbox_start_s)
-
-    print(f"median of {args.repeat} runs, seconds (wall)")
-    for label, total, sandboxes in (("mlp.py alone", mlp_only, 1), ("mlp.py + gd.py", both, 2)):
-        startup = cli + torch_host + sandboxes * sandbox
-        print(f"{label:15} total {total:6.2f}  start-up {startup:6.2f} "
-              f"(host interpreter+CLI {cli:.2f}, host torch import {torch_host:.2f}, "
-              f"{sandboxes} x sandbox start {sandbox:.2f})  grading {total - startup:6.2f}")
-
+    measures = {
+        "mlp": lambda: timed(grade + ["--mlp", "reference/mlp.py"]),
+        "both": lambda: timed(grade + ["--mlp", "reference/mlp.py", "--gd", "reference/gd.py"]),
+        "cli": lambda: timed([sys.executable, "-c", "import app.cli, grader"]),
+        "torch": lambda: timed([sys.executable, "-c", "import torch"]),
+        "sandbox": sandbox_start_s,
+    }
+    # Interleaved, so a burst of load from other processes hits every measure alike.
+    runs: dict[str, list[float]] = {name: [] for name in measures}
+    for _ in range(args.repeat):
+        for name, measure in measures.items():
+            runs[name].append(measure())
+    for statistic in (min, statistics.median):
+        t = {name: statistic(values) for name, values in runs.items()}
+        print(f"{statistic.__name__} of {args.repeat} runs, seconds (wall)")
+        for label, total, sandboxes in (("mlp.py alone", t["mlp"], 1), ("mlp.py + gd.py", t["both"], 2)):
+            startup = t["cli"] + t["torch"] + sandboxes * t["sandbox"]
+            print(f"  {label:15} total {total:6.2f}  start-up {startup:6.2f} "
+                  f"(interpreter+CLI {t['cli']:.2f}, host torch import {t['torch']:.2f}, "
+                  f"{sandboxes} x sandbox start {t['sandbox']:.2f})  grading {total - startup:6.2f}")
 
 if __name__ == "__main__":
     main()
