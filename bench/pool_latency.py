@@ -4,7 +4,7 @@ service: a trivial job (`pass`) and the mlp.py harness on the hidden cases of on
     .venv/bin/python bench/pool_latency.py [--runs 20]
 
 Prints the median and 95th percentile of the time from asking for the run to having its
-result (what the engine waits for), and of the reset after it.
+result, and of leaving the `with` block (what the engine waits for, together).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _line(name: str, times: list[tuple[float, float]]) -> str:
     after = sorted(t for _, t in times)
     p95 = run[min(len(run) - 1, round(0.95 * (len(run) - 1)))]
     return (f"{name}: result after median {statistics.median(run) * 1000:.0f} ms, p95 "
-            f"{p95 * 1000:.0f} ms; clean-up after the block median {statistics.median(after) * 1000:.0f} ms")
+            f"{p95 * 1000:.0f} ms; leaving the block median {statistics.median(after) * 1000:.0f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:

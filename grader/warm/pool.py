@@ -70,6 +70,7 @@ class WarmPool:
         # it), not only when the process does.
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=self._spawn_loop, name="warm-spawner", daemon=True).start()
+
         if self.settings.enabled:
             for _ in range(self.settings.zygotes):
                 self._start_one(delay_s=0.0)
@@ -106,6 +107,9 @@ class WarmPool:
         try:
             yield result
         finally:
+            # Reset here, in the caller's time (~15 ms: wipe, clean-up, checks, next spare
+            # forked). Tried in a background thread: no gain measurable back to back on 2
+            # shared cores (bench/pool_latency.py), so the simpler order stays.
             self._release(zygote, zygote.reset())
 
     # -- lending zygotes --------------------------------------------------------------
@@ -136,27 +140,34 @@ class WarmPool:
                 return
             self.stats.discarded += 1
             self.stats.last_discard = zygote.doubtful or "pool closed"
-        log.warning("zygote %s discarded: %s", zygote.name, self.stats.last_discard)
-        self._start_one(delay_s=0.0, replacing=zygote)
+            # Counted as starting before the lock is let go: a waiter never sees a moment
+            # with the old one gone and the new one not yet on its way.
+            self._start_one_locked(delay_s=0.0, replacing=zygote)
+        if not self._closed:
+            log.warning("zygote %s discarded: %s", zygote.name, self.stats.last_discard)
 
     def _start_one(self, delay_s: float, replacing: Zygote | None = None) -> None:
         with self._cond:
-            if self._closed:
-                if replacing is not None:
-                    replacing.close()
-                return
-            self._starting += 1
-            self._serial += 1
-            name = f"z{self._serial}"
-        self._requests.put((name, delay_s, replacing))
+            self._start_one_locked(delay_s, replacing)
+
+    def _start_one_locked(self, delay_s: float, replacing: Zygote | None) -> None:
+        if self._closed:
+            if replacing is not None:
+                self._requests.put((None, 0.0, replacing))  # closed by the spawner thread
+            return
+        self._starting += 1
+        self._serial += 1
+        self._requests.put((f"z{self._serial}", delay_s, replacing))
 
     def _spawn_loop(self) -> None:
         while True:
             self._start_worker(*self._requests.get())
 
-    def _start_worker(self, name: str, delay_s: float, replacing: Zygote | None) -> None:
+    def _start_worker(self, name: str | None, delay_s: float, replacing: Zygote | None) -> None:
         if replacing is not None:
             replacing.close()  # here, not in the caller: closing costs ~50-200 ms
+        if name is None:
+            return  # only a close (the pool is closed)
         if delay_s:
             time.sleep(delay_s)
         zygote = Zygote(self.settings, self.policy or default_policy(), name)
@@ -169,10 +180,10 @@ class WarmPool:
                 self._failures += 1
                 self.stats.start_failures += 1
                 failures = self._failures
+                if failures < MAX_START_FAILURES:
+                    self._start_one_locked(RETRY_DELAY_S * failures, None)
                 self._cond.notify_all()
             log.error("zygote %s failed to start (%d in a row): %s", name, failures, error)
-            if failures < MAX_START_FAILURES:
-                self._start_one(delay_s=RETRY_DELAY_S * failures)
             return
         with self._cond:
             self._starting -= 1
@@ -187,10 +198,11 @@ class WarmPool:
 
     # -- life -------------------------------------------------------------------------
     def wait_ready(self, timeout_s: float | None = None) -> bool:
-        """Block until every zygote is started (or given up); True when all are idle."""
+        """Block until every zygote is started (or given up) and no reset is pending; True
+        when all are idle."""
         deadline = time.monotonic() + (timeout_s or self.settings.start_timeout_s)
         with self._cond:
-            while self._starting and time.monotonic() < deadline:
+            while (self._starting or self._busy) and time.monotonic() < deadline:
                 self._cond.wait(max(0.0, deadline - time.monotonic()))
             return len(self._idle) == self.settings.zygotes
 

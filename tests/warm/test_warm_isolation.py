@@ -307,6 +307,7 @@ def test_a_job_that_kills_its_zygote_is_graded_cold_and_the_zygote_replaced(read
     before = dataclasses.replace(ready_pool.stats)
     limits = dataclasses.replace(FAST_LIMITS, wall_time_s=3.0)
     result, _ = run_probe(ready_pool.run_job, KILL_PARENT, limits)
+    assert ready_pool.wait_ready(180), ready_pool.stats
     assert ready_pool.stats.cold_runs == before.cold_runs + 1
     assert ready_pool.stats.discarded == before.discarded + 1
     assert result.outcome is Outcome.WALL_TIME  # the cold run's verdict: it sleeps 30 s

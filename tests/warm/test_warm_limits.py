@@ -32,6 +32,7 @@ def processes_with(text: str) -> list[int]:
 def job_processes(pool) -> list[int]:
     """Processes in the idle zygote's cgroup that are not the zygote's own (bwrap, init,
     zygote) nor the spare child it forks ahead for the next job."""
+    assert pool.wait_ready(180), pool.stats  # the reset after the last job is done
     (zygote,) = pool.idle_zygotes()
     return zygote.leftover_pids()
 

@@ -30,6 +30,7 @@ def test_a_job_whose_limits_do_not_fit_the_zygote_runs_cold(ready_pool) -> None:
     before = dataclasses.replace(ready_pool.stats)
     result, _ = run_probe(ready_pool.run_job, "open('/work/big', 'wb').write(b'x' * 100 * 2**20)",
                           dataclasses.replace(limits, workdir_mb=64, memory_mb=1536))
+    assert ready_pool.wait_ready(), ready_pool.stats
     assert ready_pool.stats.cold_runs == before.cold_runs + 1
     assert ready_pool.stats.discarded == before.discarded  # the zygote was fine, and kept
     assert result.outcome is Outcome.DISK  # 100 MB does not fit the 64 MB work dir
@@ -84,6 +85,7 @@ def test_two_jobs_at_once_run_in_two_zygotes_and_see_only_their_own(private_jobs
             results = list(threads.map(
                 lambda tag: run_probe(pool.run_job, SEE_OTHERS + f"# {tag}\n")[0], ["alpha", "beta"]))
         assert pool.stats.warm_runs == 2 and pool.stats.cold_runs == 0, pool.stats
+        assert pool.wait_ready(), pool.stats
         # One job each: they ran side by side, not one after the other in one zygote.
         assert sorted(z.jobs for z in pool.idle_zygotes()) == [1, 1]
     finally:

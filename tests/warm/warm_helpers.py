@@ -46,9 +46,11 @@ def observe(pool: WarmPool, code: str, limits: Limits = FAST_LIMITS) -> dict:
 @contextmanager
 def same_zygote(pool: WarmPool) -> Iterator[None]:
     """Assert that every job in the block ran warm in the pool's one zygote, never replaced."""
+    assert pool.wait_ready(180), pool.stats
     (zygote,) = pool.idle_zygotes()
     before = (pool.stats.discarded, pool.stats.cold_runs, zygote.jobs)
     yield
+    assert pool.wait_ready(180), pool.stats  # its reset after the last job is done
     (after,) = pool.idle_zygotes()
     assert after is zygote, f"the zygote was replaced: {pool.stats.last_discard}"
     assert (pool.stats.discarded, pool.stats.cold_runs) == before[:2], pool.stats
