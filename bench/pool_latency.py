@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, job in (("trivial job, cold", trivial), ("mlp.py harness, cold", mlp)):
         print(_line(name, [_timed(run_job, job, limits) for _ in range(args.cold_runs)]), flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    shutil.rmtree(base, ignore_errors=True)
     return 0
 
 
