@@ -49,4 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m app.cli` runs this file as __main__, a second copy of the module: use the
+    # imported one so its UsageError is the one the commands raise (exit 2, not a traceback).
+    from app.cli import main as imported_main
+
+    sys.exit(imported_main())

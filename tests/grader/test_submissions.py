@@ -27,7 +27,8 @@ def test_reference_scores_full_marks_through_the_cli_reproducibly(tmp_path):
     assert len(mlp) == 10 and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in mlp)
     assert report["seed"] == 4242 and report["status"] == "graded"
     assert all(t["status"] == "skipped" for t in report["tests"] if t["name"].startswith("gd."))
-    assert report["score"] == sum(t["max_score"] for t in mlp)
+    # gd.py was not submitted, so it is out of this grade: a correct mlp.py alone is 100%.
+    assert report["score"] == report["max_score"] == sum(t["max_score"] for t in mlp)
 
 
 def test_the_table_names_every_item(tmp_path):
