@@ -12,7 +12,6 @@ docs/warm-sandboxes.md for how isolation is kept and how it is tested.
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 from contextlib import contextmanager
@@ -39,7 +38,6 @@ def default_pool() -> WarmPool:
     with _lock:
         if _pool is None or _pool_pid != os.getpid():
             _pool, _pool_pid = WarmPool(WarmSettings.from_env()), os.getpid()
-            atexit.register(_pool.close)
         return _pool
 
 

@@ -8,6 +8,7 @@ engine cannot tell which one ran its job.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import threading
@@ -71,6 +72,9 @@ class WarmPool:
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=self._spawn_loop, name="warm-spawner", daemon=True).start()
 
+        # At exit the zygotes die anyway (bwrap --die-with-parent), but their tmpfs mounts
+        # and cgroups would stay until a later process's stale sweep: close them here.
+        atexit.register(self.close)
         if self.settings.enabled:
             for _ in range(self.settings.zygotes):
                 self._start_one(delay_s=0.0)
@@ -211,7 +215,9 @@ class WarmPool:
             return list(self._idle)
 
     def close(self) -> None:
-        """Kill every idle zygote; busy ones are killed when their job returns them."""
+        """Kill every idle zygote; busy ones are killed when their job returns them.
+        Safe to call again (atexit does)."""
+        atexit.unregister(self.close)
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
