@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`autograder grade ... | head`): nothing left to say to it.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
