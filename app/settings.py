@@ -31,8 +31,9 @@ class Settings(BaseSettings):
 
     upload_max_kb: int = Field(256, gt=0)
     """Largest accepted file, per file."""
-    worker_concurrency: int = Field(1, gt=0)
-    """Grades one worker runs at once; a grade holds about 1 GB and one core (torch)."""
+    worker_concurrency: int = Field(2, gt=0)
+    """Grades one worker runs at once: one per core. Each prefork child holds about 1.3 GB
+    (torch for expected values, and its warm zygotes: AUTOGRADER_WARM_ZYGOTES)."""
     visibility_timeout_s: int = Field(3600, gt=0)
     """Seconds before Redis hands an unacknowledged grade to another worker; longer than the
     longest grade (two sandbox runs of at most 90 s wall time each, plus start-up)."""

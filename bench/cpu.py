@@ -15,7 +15,7 @@ import os
 from memory import _children
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-WORKER_MARK = b"warm_worker.py"
+WORKER_MARK = b"autograder\x00worker"
 """In the command line of the benchmark's worker processes (parent and prefork children)."""
 
 

@@ -11,7 +11,7 @@ zygotes and jobs included); and the floor: the reference graded in-process (benc
 
 How it drives the service: a PostgreSQL database and Redis key space of its own; `autograder
 serve` (the API, with the broker set so it starts no worker of its own) and a worker
-(bench/warm_worker.py: `autograder worker` with the warm pool installed) as subprocesses; a CI
+(`autograder worker`, which installs the warm pool in each prefork child) as subprocesses; a CI
 token uploads the reference files for a roster of students (the course allows each student
 10 uploads an hour). One at a time: upload, then poll GET /submissions/{id} every 10 ms
 until graded; the time is the client's. Burst: every upload sent at once from 8 threads;
@@ -189,7 +189,7 @@ class Service:
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         log = open(self.work / f"worker-{'warm' if warm else 'cold'}.log", "ab")
         self.worker = subprocess.Popen(
-            [sys.executable, str(REPO / "bench" / "warm_worker.py"),
+            [str(Path(sys.executable).parent / "autograder"), "worker",
              "--concurrency", str(self.args.concurrency)],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.cpu["worker"].add(self.worker.pid)  # before it forks its pool or any sandbox

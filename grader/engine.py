@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -52,8 +53,13 @@ def grade_submission(files: Mapping[str, bytes], assignment: str = "hw1",
     try:
         spec = load_assignment(assignment)
         grading = Grading(report=_empty_report(seed))
-        grades = [_grade_mlp(files.get("mlp.py"), spec, seed, grading),
-                  _grade_gd(files.get("gd.py"), spec, seed, grading)]
+        # The two files are graded at once, each in its own sandbox (and warm zygote): a
+        # grade of both then takes about as long as gd.py alone (~1.3 s of gradient steps)
+        # instead of the sum. The two share no state but `grading`'s appends.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="grade") as pool:
+            mlp = pool.submit(_grade_mlp, files.get("mlp.py"), spec, seed, grading)
+            gd = pool.submit(_grade_gd, files.get("gd.py"), spec, seed, grading)
+            grades = [mlp.result(), gd.result()]
     except GraderError as error:
         log.exception("grading failed")
         return _fault(seed, str(error))

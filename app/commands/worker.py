@@ -7,7 +7,7 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=None,
-                        help="grades at once (default: AUTOGRADER_WORKER_CONCURRENCY, 1)")
+                        help="grades at once (default: AUTOGRADER_WORKER_CONCURRENCY, 2)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +27,12 @@ def run(args: argparse.Namespace) -> int:
     concurrency = args.concurrency or settings.worker_concurrency
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    # One math thread per grade: the machine's cores are shared by concurrent grades, and a
+    # warm zygote must have no thread pool when it forks (grader/warm).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from app.warm_sandboxes import install
+
+    install()
     celery = make_celery(settings)
     celery.worker_main([
         "worker", f"--loglevel={settings.log_level}", f"--concurrency={concurrency}",

@@ -139,6 +139,10 @@ def _activation(rng, pair_rng, item: str, c: int) -> Case:
     f, g, chain = combos[slot % len(combos)]
     size_rng = pair_rng if backward else rng
     size = int(size_rng.integers(2, 13)) if slot % 3 else 1  # every third configuration: size 1
+    if chain:
+        # Mixed cases judge dJdb1 against the student's own dJdb2; at size 1 with relu's
+        # positive input that is dJdb1 == dJdb2, which a constant "gradient" would satisfy.
+        size = max(size, 2)
     B = 1 if backward else int(rng.integers(1, 9))
     # sigmoid: up to |z| = 25, where float32 saturates; relu: 0.1 .. 30.
     high = 1.4 if activation == "sigmoid" else 1.5

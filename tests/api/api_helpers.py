@@ -24,7 +24,10 @@ IDLE_QUEUE = "no-worker"
 
 def make_settings(database_url: str, key_prefix: str, **overrides) -> Settings:
     values = dict(environment="test", database_url=database_url, broker_url=REDIS_URL,
-                  broker_key_prefix=key_prefix, queue_name=IDLE_QUEUE, log_format="text")
+                  broker_key_prefix=key_prefix, queue_name=IDLE_QUEUE, log_format="text",
+                  # One grade at a time per test worker, with one warm zygote: each worker
+                  # start then costs one torch import in the sandbox, not four.
+                  worker_concurrency=1)
     return Settings(_env_file=None, **(values | overrides))
 
 
@@ -45,7 +48,7 @@ def upload(api, token: str, files: dict[str, bytes], **form):
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that gives a worker process these settings."""
-    env = {**os.environ, **extra}
+    env = {"AUTOGRADER_WARM_ZYGOTES": "1", **os.environ, **extra}
     for name, value in settings.model_dump().items():
         if value is not None:
             env[f"AUTOGRADER_{name.upper()}"] = str(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import psutil
 import pytest
 
 from api_helpers import REPO, upload, wait_for
@@ -114,3 +115,21 @@ def test_metrics_count_grades_and_durations(grading_api, users, grading_worker):
     assert "autograder_grade_duration_seconds_count 1.0" in text
     assert 'autograder_submissions{status="graded"} 1.0' in text
     assert "autograder_queue_depth 0.0" in text
+
+
+def test_the_worker_grades_in_warm_sandboxes(grading_api, users, grading_worker):
+    # `autograder worker` installs the warm pool in each prefork child (app/warm_sandboxes.py):
+    # fork servers with torch imported (grader/harness/zygote.py) live under the worker.
+    response = upload(grading_api, users["bob"], {"mlp": reference("mlp.py")})
+    seen, body = follow(grading_api, users.headers("bob"), response.json()["id"])
+    assert body["status"] == "graded" and body["score"] == body["max_score"] > 0
+    tree = psutil.Process(grading_worker.process.pid).children(recursive=True)
+    zygotes = [p for p in tree if "/harness/zygote.py" in " ".join(_cmdline(p))]
+    assert zygotes, [" ".join(_cmdline(p)) for p in tree]
+
+
+def _cmdline(process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []

@@ -223,9 +223,8 @@ def test_nothing_a_submission_did_reaches_the_next_one(ready_pool) -> None:
 
 
 def test_the_next_correct_submission_scores_full_marks(ready_pool, monkeypatch) -> None:
-    # Until the engine takes a runner (see docs/warm-sandboxes.md, "The hook"), the warm
-    # pool is put where the engine's call sites look run_job up: grader.sandbox.run_job.
-    monkeypatch.setattr(grader.sandbox, "run_job", ready_pool.run_job)
+    # As a worker does: every sandbox run of this process goes through the warm pool.
+    monkeypatch.setattr(grader.sandbox, "_default_runner", ready_pool.run_job)
     source = (REPO / "reference" / "mlp.py").read_bytes()
     with same_zygote(ready_pool):
         run_dirty(ready_pool)

@@ -57,8 +57,8 @@ def test_the_same_seed_gives_the_same_report_warm_and_cold(ready_pool, monkeypat
     files = {"mlp.py": (REPO / "reference" / "mlp.py").read_bytes(),
              "gd.py": (REPO / "reference" / "gd.py").read_bytes()}
     cold = grade(files, seed=2024).to_dict("student")
-    # Where the engine's call sites look the runner up, until it takes one as a parameter.
-    monkeypatch.setattr(grader.sandbox, "run_job", ready_pool.run_job)
+    # As a worker does: every sandbox run of this process goes through the warm pool.
+    monkeypatch.setattr(grader.sandbox, "_default_runner", ready_pool.run_job)
     before = ready_pool.stats.warm_runs
     warm = grade(files, seed=2024).to_dict("student")
     assert ready_pool.stats.warm_runs == before + 2  # mlp and gd both ran warm
