@@ -11,7 +11,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(0)
+
+
 def run(args: argparse.Namespace) -> int:
+    import signal
     from contextlib import ExitStack
 
     import uvicorn
@@ -25,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     upgrade_to_head(settings.database_url)
+    # uvicorn catches SIGTERM, shuts down, then raises it again with the handler it found:
+    # the default one would end this process on the spot and orphan the embedded worker and
+    # its sandboxes. This one unwinds, so the worker and Redis are stopped below.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with ExitStack() as stack:
         if not settings.broker_url:
             broker_url = stack.enter_context(embedded_redis(settings.data_dir))

@@ -17,7 +17,8 @@ from api_helpers import AUTOGRADER, REPO, free_port, wait_for
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
-def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path, stop):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER_")}
     env["AUTOGRADER_LOG_FORMAT"] = "text"
     port = free_port()
@@ -46,13 +47,22 @@ def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path):
         assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in mlp)
         assert (tmp_path / "var" / "autograder.db").exists()
         children = psutil.Process(serve.pid).children(recursive=True)
+        warm = any("/harness/zygote.py" in " ".join(_cmdline(c)) for c in children)
     finally:
-        serve.send_signal(signal.SIGINT)
+        serve.send_signal(stop)
         serve.wait(60)
         log.close()
     time.sleep(1)
-    # The embedded worker and Redis stop with it.
+    # The embedded worker, its warm sandboxes and Redis stop with it.
+    assert warm
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def _cmdline(process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
 
 
 def _healthy(base: str) -> bool:
