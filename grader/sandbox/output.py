@@ -8,6 +8,9 @@ pipe (a blocked job would otherwise look like a wall-time overrun).
 from __future__ import annotations
 
 import os
+import selectors
+import time
+from typing import Iterable
 
 
 class BoundedCapture:
@@ -40,3 +43,20 @@ class BoundedCapture:
     @property
     def data(self) -> bytes:
         return bytes(self._kept)
+
+
+def drain(captures: Iterable[BoundedCapture], within_s: float) -> None:
+    """Read what is left in the pipes after the job's processes died. Bounded in time: a
+    pipe whose writer escaped the kill would otherwise never reach EOF."""
+    deadline = time.monotonic() + within_s
+    selector = selectors.DefaultSelector()
+    for capture in captures:
+        if not capture.closed:
+            os.set_blocking(capture.fd, False)
+            selector.register(capture.fd, selectors.EVENT_READ, capture)
+    while selector.get_map() and time.monotonic() < deadline:
+        for key, _ in selector.select(timeout=0.05):
+            key.data.read_available()
+            if key.data.closed:
+                selector.unregister(key.fd)
+    selector.close()

@@ -33,7 +33,7 @@ from grader.sandbox.cgroups import JobCgroup
 from grader.sandbox.errors import SandboxError, SandboxStartError, SandboxUnavailable
 from grader.sandbox.job import Outcome, SandboxJob, SandboxResult
 from grader.sandbox.limits import Limits
-from grader.sandbox.output import BoundedCapture
+from grader.sandbox.output import BoundedCapture, drain
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.proctree import sample_tree
 from grader.sandbox.uids import JobUid
@@ -241,7 +241,7 @@ class SandboxProcess:
             self._watch(captures)
         finally:
             self.kill_tree()
-            self._drain(captures)
+            drain(captures, DRAIN_S)
             self.seen.wall_time_s = time.monotonic() - self._start_time
             os.close(self._status.fd)
         self._read_status(self._status.data)
@@ -293,22 +293,6 @@ class SandboxProcess:
         if not self.workdir.is_tmpfs and self.workdir.used_mb() > limits.workdir_mb:
             return Outcome.DISK
         return None
-
-    def _drain(self, captures: Sequence[BoundedCapture]) -> None:
-        """Read what is left in the pipes after the tree died; bounded in time, because a
-        pipe whose writer escaped the kill would otherwise never reach EOF."""
-        deadline = time.monotonic() + DRAIN_S
-        selector = selectors.DefaultSelector()
-        for capture in captures:
-            if not capture.closed:
-                os.set_blocking(capture.fd, False)
-                selector.register(capture.fd, selectors.EVENT_READ, capture)
-        while selector.get_map() and time.monotonic() < deadline:
-            for key, _ in selector.select(timeout=0.05):
-                key.data.read_available()
-                if key.data.closed:
-                    selector.unregister(key.fd)
-        selector.close()
 
     def _read_status(self, data: bytes) -> None:
         for line in data.decode("utf-8", "replace").splitlines():

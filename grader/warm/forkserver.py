@@ -23,7 +23,7 @@ from pathlib import Path
 
 from grader.sandbox.job import Outcome, SandboxJob, SandboxResult
 from grader.sandbox.limits import Limits
-from grader.sandbox.output import BoundedCapture
+from grader.sandbox.output import BoundedCapture, drain
 from grader.sandbox.policy import WORK_INSIDE, SandboxPolicy
 from grader.sandbox.runner import DRAIN_S, POLL_S, SandboxProcess, rlimits_for
 from grader.sandbox.workdir import INODES_PER_MB, MS_NODEV, MS_NOEXEC, MS_NOSUID
@@ -236,7 +236,7 @@ class Zygote:
         if not accounting.kill_job():  # daemons, double forks: whatever the job left
             self.doubtful = "processes of the job survived SIGKILL"
         self._continue_zygote()
-        _drain((stdout, stderr))
+        drain((stdout, stderr), DRAIN_S)
         # Stopped by us: the status is that of our SIGKILL, which a cold run never reports
         # either (bwrap is killed before it can), so none is given.
         status = None if stopped_for is not None else exit_status(exited or {})
@@ -373,18 +373,3 @@ def _parent_pid(host_pid: int) -> int | None:
     return int(text[text.rfind(")") + 2:].split()[1])
 
 
-def _drain(captures: tuple[BoundedCapture, ...]) -> None:
-    """What is left in the job's pipes. Every writer is dead, so EOF comes at once; the
-    bound (DRAIN_S) is only for a writer that escaped the kill."""
-    deadline = time.monotonic() + DRAIN_S
-    selector = selectors.DefaultSelector()
-    for capture in captures:
-        if not capture.closed:
-            os.set_blocking(capture.fd, False)
-            selector.register(capture.fd, selectors.EVENT_READ, capture)
-    while selector.get_map() and time.monotonic() < deadline:
-        for key, _ in selector.select(timeout=0.05):
-            key.data.read_available()
-            if key.data.closed:
-                selector.unregister(key.fd)
-    selector.close()
