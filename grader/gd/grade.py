@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from grader.errors import GraderFault
 from grader.gd.checks import CallJudgement, judge_call, judge_everything_as
 from grader.gd.classifier import TrustedClassifier, read_weights, trusted_classifier
 from grader.gd.config import CHECKS, GdConfig
 from grader.gd.job import Target, build_job, plan_grade
 from grader.gd.picture import render_picture
 from grader.gd.scoring import score_checks, skipped_checks
-from grader.outputs import CaseOutput, read_results
+from grader.harness_run import run_harness
+from grader.outputs import CaseOutput
 from grader.report import FileGrade
 from grader.sandbox.job import SandboxJob
 from grader.sandbox.limits import Limits
@@ -57,16 +57,9 @@ def _judge(target: Target, output: CaseOutput | None, missing_reason: str,
 
 def _run(job: SandboxJob, limits: Limits) -> tuple[dict[str, CaseOutput], str, str]:
     """The harness's outputs, why calls without one have none, and a line for TAs."""
-    from grader.sandbox import Outcome, run_job
-    from grader.sandbox.errors import SandboxError
+    from grader.sandbox import Outcome
 
-    try:
-        with run_job(job, limits) as result:
-            if result.outcome == Outcome.INTERNAL:
-                raise GraderFault(f"the sandbox failed: {result.message}")
-            outputs = read_results(result.workdir, limits)
-    except SandboxError as error:
-        raise GraderFault(f"the sandbox failed: {error}") from error
+    result, outputs = run_harness(job, limits)
     staff = (f"sandbox: {result.outcome.value}, {result.wall_time_s:.2f} s wall, "
              f"{result.cpu_time_s:.2f} s CPU, {result.peak_memory_mb:.0f} MB peak")
     if result.outcome == Outcome.OK:

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.errors import GraderFault
 from grader.mlp.cases import Case
 from grader.mlp.sandbox_text import from_sandbox
 from grader.mlp.settings import Settings
-from grader.outputs import CaseOutput, read_results
+from grader.harness_run import run_harness
+from grader.outputs import CaseOutput
 from grader.sandbox.limits import Limits
 
 HARNESS = "mlp_harness.py"
@@ -55,17 +55,10 @@ def build_job_files(source: str, cases: list[Case], settings: Settings) -> dict[
 
 def run_in_sandbox(source: str, cases: list[Case], settings: Settings, limits: Limits) -> SandboxRun:
     """One sandbox run of the harness over every case."""
-    from grader.sandbox import Outcome, SandboxJob, run_job
-    from grader.sandbox.errors import SandboxError
+    from grader.sandbox import Outcome, SandboxJob
 
     job = SandboxJob(harness=HARNESS, files=build_job_files(source, cases, settings))
-    try:
-        with run_job(job, limits) as result:
-            if result.outcome == Outcome.INTERNAL:
-                raise GraderFault(f"the sandbox failed: {result.message}")
-            outputs = read_results(result.workdir, limits)
-    except SandboxError as error:
-        raise GraderFault(f"the sandbox failed: {error}") from error
+    result, outputs = run_harness(job, limits)
     run = SandboxRun(outputs=outputs)
     run.staff.append(f"sandbox: {result.outcome.value}, {result.wall_time_s:.2f} s wall, "
                      f"{result.peak_memory_mb:.0f} MB peak")
