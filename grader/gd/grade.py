@@ -1,11 +1,14 @@
-"""Grading one gd.py: one sandbox run of the harness, then the checks on the trusted side."""
+"""Grading one gd.py: one sandbox run of the harness per target class, all at once, then the
+checks on the trusted side."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 from grader.gd.checks import CallJudgement, judge_call, judge_everything_as
 from grader.gd.classifier import TrustedClassifier, read_weights, trusted_classifier
 from grader.gd.config import CHECKS, GdConfig
-from grader.gd.job import Target, build_job, plan_grade
+from grader.gd.job import Target, build_jobs, plan_grade
 from grader.gd.picture import render_picture
 from grader.gd.scoring import score_checks, skipped_checks
 from grader.harness_run import run_harness
@@ -26,10 +29,12 @@ def grade_gd(source: str | None, config: dict, seed: int, limits: Limits) -> Fil
     classifier = trusted_classifier(settings.classifier, settings.classifier_sha256)
     plan = plan_grade(settings, seed)
     weights = read_weights(settings.classifier, settings.classifier_sha256)
-    outputs, missing_reason, staff = _run(build_job(source, settings, plan, weights), limits)
+    jobs = build_jobs(source, settings, plan, weights)
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="gd-call") as pool:
+        runs = list(pool.map(lambda job: _run(job, limits), jobs))
 
     grade = FileGrade()
-    imported = outputs.get("_import")
+    imported = next((outputs["_import"] for outputs, _, _ in runs if "_import" in outputs), None)
     if imported is not None and imported.record.get("status") == "import_error":
         message = str(imported.record.get("message") or "gd.py could not be imported")[:4000]
         judgements = [judge_everything_as(t, "error", message, elsewhere="gd.py could not be imported "
@@ -38,8 +43,9 @@ def grade_gd(source: str | None, config: dict, seed: int, limits: Limits) -> Fil
         grade.errors.append(message)
     else:
         judgements = [_judge(target, outputs.get(target.case_id), missing_reason, classifier, settings)
-                      for target in plan.targets]
+                      for target, (outputs, missing_reason, _) in zip(plan.targets, runs)]
     grade.tests = score_checks(judgements, settings)
+    staff = "\n".join(f"{target.case_id} {line}" for target, (_, _, line) in zip(plan.targets, runs))
     for test in grade.tests:
         test.staff_output = "\n".join(filter(None, [staff, test.staff_output]))
     picture = render_picture(judgements)

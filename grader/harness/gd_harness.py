@@ -1,13 +1,15 @@
 """Runs a student's gd.py gradient ascent on the shipped classifier, inside the sandbox.
 
-Like the other harnesses it judges nothing: for each target label of /work/in/job.json it
-calls gradient_descent(start image, model, loss, iterations=N) exactly as the handout's main()
+Like the other harnesses it judges nothing: for the target of /work/in/job.json it calls
+gradient_descent(start image, model, loss, iterations=N) exactly as the handout's main()
 does, and records what came back (the image) and the model's state afterwards (to show
-whether the submission changed the weights). The trusted side recomputes every probability
-with its own copy of the classifier.
+whether the submission changed the weights). The trusted side recomputes the probability
+with its own copy of the classifier. One job is one call: a grade's calls run in jobs of
+their own, at once.
 
-Inputs: in/job.json ({"module", "seed", "iterations", "call_time_s", "labels": [{"id",
-"label", "start"}]}), in/classifier.npz (state_dict arrays), in/<start>.npy (1, 3, S, S).
+Inputs: in/job.json ({"module", "seed", "iterations", "call_time_s", "target": {"id",
+"label", "start"}}), in/classifier.npz (state_dict arrays), member <start> of
+in/inputs.npz (1, 3, S, S).
 """
 
 from __future__ import annotations
@@ -52,15 +54,12 @@ def main() -> int:
     with np.load(common.IN_DIR / "classifier.npz", allow_pickle=False) as weights:
         arrays = {name: weights[name] for name in weights.files}
     signal.signal(signal.SIGALRM, _on_alarm)
-    for index, target in enumerate(job["labels"]):
-        # Each label starts from the same seeded state however the earlier calls went, so
-        # one label's result does not depend on what the student's code did before it.
-        seed = int(job["seed"]) + index
-        np.random.seed(seed)  # normalize_and_jitter draws its offsets from np.random
-        torch.manual_seed(seed)
-        model = classifier_net.load_classifier(arrays)  # fresh: an earlier call may have changed it
-        record, result = run_label(function, model, target, job)
-        writer.write(target["id"], record, result)
+    seed = int(job["seed"])
+    np.random.seed(seed)  # normalize_and_jitter draws its offsets from np.random
+    torch.manual_seed(seed)
+    target = job["target"]
+    record, result = run_label(function, classifier_net.load_classifier(arrays), target, job)
+    writer.write(target["id"], record, result)
     writer.close()
     return 0
 

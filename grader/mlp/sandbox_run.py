@@ -1,17 +1,17 @@
 """Running the hidden cases of mlp.py in the sandbox: the job's files in, raw outputs back.
 
-Only the inputs cross into the sandbox (float32 .npy files and a JSON job); expected values
-never do. A sandbox that fails itself raises GraderFault: never the student's zero.
+Only the inputs cross into the sandbox (float32 arrays in one .npz and a JSON job);
+expected values never do. A sandbox that fails itself raises GraderFault: never the student's zero.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader.inputs import INPUTS_FILE, inputs_npz
 from grader.mlp.cases import Case
 from grader.mlp.sandbox_text import from_sandbox
 from grader.mlp.settings import Settings
@@ -34,23 +34,21 @@ class SandboxRun:
 
 
 def build_job_files(source: str, cases: list[Case], settings: Settings) -> dict[str, bytes]:
-    """The sandbox work dir's files: the submission, job.json and one .npy per input."""
-    files = {"submission/mlp.py": source.encode("utf-8")}
+    """The sandbox work dir's files: the submission, job.json and the inputs' .npz."""
+    arrays: dict[str, np.ndarray] = {}
     job_cases = []
     for case in cases:
         names = {}
         for name, array in case.inputs.items():
-            file_name = f"{case.case_id}.{name}"
-            buffer = io.BytesIO()
-            np.save(buffer, array, allow_pickle=False)
-            files[f"in/{file_name}.npy"] = buffer.getvalue()
-            names[name] = file_name
+            member = f"{case.case_id}.{name}"
+            arrays[member] = array
+            names[name] = member
         job_cases.append({"id": case.case_id, "kind": case.kind, "inputs": names,
                           "model": case.model, "config": case.config,
                           "function": case.config.get("function")})
     job = {"module": "mlp", "case_time_s": settings.case_time_s, "cases": job_cases}
-    files["in/job.json"] = json.dumps(job).encode()
-    return files
+    return {"submission/mlp.py": source.encode("utf-8"), "in/job.json": json.dumps(job).encode(),
+            INPUTS_FILE: inputs_npz(arrays)}
 
 
 def run_in_sandbox(source: str, cases: list[Case], settings: Settings, limits: Limits) -> SandboxRun:

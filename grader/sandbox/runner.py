@@ -30,6 +30,7 @@ from typing import Iterator, Sequence
 
 from grader.sandbox import messages
 from grader.sandbox.cgroups import JobCgroup
+from grader.sandbox.ending import ended_by_itself
 from grader.sandbox.errors import SandboxError, SandboxStartError, SandboxUnavailable
 from grader.sandbox.job import Outcome, SandboxJob, SandboxResult
 from grader.sandbox.limits import Limits
@@ -400,16 +401,7 @@ class SandboxProcess:
             # none means bwrap failed setting up (a missing mount, no user namespaces) or
             # its init was killed from outside, not by the job's code.
             return Outcome.INTERNAL
-        if signal_number == signal.SIGXCPU or seen.cpu_time_s > self.limits.cpu_time_s:
-            return Outcome.CPU_TIME
-        if (signal_number == signal.SIGXFSZ or self.workdir.is_full()
-                or self.workdir.has_file_of(self.limits.file_size_mb * 2**20)):
-            return Outcome.DISK
-        if signal_number is not None:
-            return Outcome.SIGNALED
-        if exit_code == 0:
-            return Outcome.OK
-        return Outcome.RUNTIME_ERROR
+        return ended_by_itself(self.limits, self.workdir, seen.cpu_time_s, exit_code, signal_number)
 
 
 @contextmanager

@@ -1,17 +1,16 @@
-"""A warm run's SandboxResult, decided by the same rules as a cold run (grader/sandbox/
-runner.py: SandboxProcess.finish, result, _classify), so the engine cannot tell the two apart.
-
-Kept as a copy of those few rules rather than a call into the runner's private methods;
-tests/warm/test_warm_matches_cold.py runs the same jobs both ways and compares outcomes and
-messages, so a rule changed on one side only fails there.
+"""A warm run's SandboxResult, decided by the same rules as a cold run, so the engine cannot
+tell the two apart: what only the fork server sees (a limit it stopped the job for, an OOM
+kill or refused fork in the counters afterwards) here, the rest by the sandbox's own
+grader.sandbox.ending.ended_by_itself. tests/warm/test_warm_matches_cold.py runs the same
+jobs both ways and compares outcomes and messages.
 """
 
 from __future__ import annotations
 
-import signal
 from dataclasses import dataclass
 
 from grader.sandbox import messages
+from grader.sandbox.ending import ended_by_itself
 from grader.sandbox.job import Outcome, SandboxResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.output import BoundedCapture
@@ -67,13 +66,4 @@ def classify(seen: Seen, limits: Limits, workdir: WorkDir, exit_code: int | None
         return seen.limit_after
     if seen.exit_status is None:
         return Outcome.INTERNAL  # forkserver never builds a result without one; kept as cold has it
-    if signal_number == signal.SIGXCPU or seen.cpu_time_s > limits.cpu_time_s:
-        return Outcome.CPU_TIME
-    if (signal_number == signal.SIGXFSZ or workdir.is_full()
-            or workdir.has_file_of(limits.file_size_mb * 2**20)):
-        return Outcome.DISK
-    if signal_number is not None:
-        return Outcome.SIGNALED
-    if exit_code == 0:
-        return Outcome.OK
-    return Outcome.RUNTIME_ERROR
+    return ended_by_itself(limits, workdir, seen.cpu_time_s, exit_code, signal_number)

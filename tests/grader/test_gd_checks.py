@@ -8,6 +8,8 @@ The end-to-end runs through the sandbox are in test_gd_grade.py.
 from __future__ import annotations
 
 import importlib.util
+import io
+import json
 from dataclasses import replace
 
 import cv2
@@ -19,7 +21,7 @@ from grader.errors import AssignmentError, GraderFault
 from grader.gd.checks import judge_call
 from grader.gd.classifier import IMAGENET_MEAN, IMAGENET_STD, trusted_classifier
 from grader.gd.config import CHECKS, REPO_ROOT, GdConfig
-from grader.gd.job import build_job, plan_grade
+from grader.gd.job import build_jobs, plan_grade
 from grader.gd.picture import render_picture
 from grader.gd.scoring import score_checks
 from grader.harness.classifier_net import CLASS_NAMES, load_classifier
@@ -204,12 +206,18 @@ def test_plan_is_reproducible_and_depends_on_the_seed(config):
         assert abs(start.mean() - 0.502) < 0.005 and abs(start.std() - 0.0314) < 0.002
 
 
-def test_job_carries_the_submission_weights_and_starts(config, plan):
-    job = build_job("print('hi')\n", config, plan, b"weights")
-    assert job.harness == "gd_harness.py"
-    assert job.files["submission/gd.py"] == b"print('hi')\n"
-    assert job.files["in/classifier.npz"] == b"weights"
-    assert {f"in/{t.case_id}_start.npy" for t in plan.targets} <= set(job.files)
+def test_one_job_per_call_carries_the_submission_weights_start_and_seed(config, plan):
+    jobs = build_jobs("print('hi')\n", config, plan, b"weights")
+    assert len(jobs) == len(plan.targets) == config.labels
+    for index, (job, target) in enumerate(zip(jobs, plan.targets)):
+        assert job.harness == "gd_harness.py"
+        assert job.files["submission/gd.py"] == b"print('hi')\n"
+        assert job.files["in/classifier.npz"] == b"weights"
+        with np.load(io.BytesIO(job.files["in/inputs.npz"]), allow_pickle=False) as inputs:
+            assert np.array_equal(inputs["start"], target.start)
+        spec = json.loads(job.files["in/job.json"])
+        assert spec["seed"] == plan.harness_seed + index
+        assert spec["target"] == {"id": target.case_id, "label": target.label, "start": "start"}
 
 
 def test_a_different_weights_file_is_refused(config, tmp_path):

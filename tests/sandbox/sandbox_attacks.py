@@ -267,7 +267,7 @@ builtins.abs = lambda x: 0
 """ + WRONG_SOLUTION.format(wrap=""), says=(), baseline=WRONG_SOLUTION.format(wrap="")),
 
     # Pickle payload: return an object whose unpickling runs code (here: create a file on
-    # the host). Only .npy files loaded with allow_pickle=False come back, so it is never
+    # the host). Only numbers come back (float64 bytes in a JSON line), so it is never
     # unpickled, never run.
     Attack("pickle_payload", """
 import os, numpy as np
@@ -309,7 +309,7 @@ class Liar(torch.Tensor):
 
     # Enormous lazy tensor: expand() makes a 2**20 x 2**20 view of one float (no memory)
     # that turns into 4 TB when converted. The conversion happens inside the sandbox, where
-    # memory is bounded; only a bounded .npy could come out.
+    # memory is bounded; only a bounded array could come out.
     Attack("enormous_lazy_tensor", """
 import torch
 huge = torch.zeros(1).expand(2**20, 2**20)

@@ -1,0 +1,32 @@
+"""How a job that ended by itself ended: the rules the cold runner (grader/sandbox/runner.py)
+and the warm fork server (grader/warm/verdict.py) both apply, in one place, so a warm and a
+cold run of the same job get the same Outcome.
+
+Each caller first settles what only it can see (the sandbox never started, the trusted side
+stopped the job for a limit, no exit status came back); what is left is decided here from
+the trusted side's own measurements, which the job cannot fake, before its exit status.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from grader.sandbox.job import Outcome
+from grader.sandbox.limits import Limits
+from grader.sandbox.workdir import WorkDir
+
+
+def ended_by_itself(limits: Limits, workdir: WorkDir, cpu_time_s: float, exit_code: int | None,
+                    signal_number: int | None) -> Outcome:
+    """CPU and disk limits first (a job killed by SIGXCPU or SIGXFSZ hit a limit, it did not
+    crash), then a signal of its own, then its exit code."""
+    if signal_number == signal.SIGXCPU or cpu_time_s > limits.cpu_time_s:
+        return Outcome.CPU_TIME
+    if (signal_number == signal.SIGXFSZ or workdir.is_full()
+            or workdir.has_file_of(limits.file_size_mb * 2**20)):
+        return Outcome.DISK
+    if signal_number is not None:
+        return Outcome.SIGNALED
+    if exit_code == 0:
+        return Outcome.OK
+    return Outcome.RUNTIME_ERROR
