@@ -1,7 +1,7 @@
 """Throughput and latency of the real service (API, Redis, Celery worker, PostgreSQL) with
 warm sandboxes on and off, in one run.
 
-    .venv/bin/python bench/service.py                      # everything, ~10-20 min on 2 cores
+    .venv/bin/python bench/service.py                      # everything, ~2 min on 2 idle cores
     .venv/bin/python bench/service.py --burst 50 --cold-burst 6    # a quicker look
 
 Prints, for (a) mlp.py alone, (b) mlp.py + gd.py, (c) mlp.py with warm sandboxes off: the

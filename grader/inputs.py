@@ -1,6 +1,6 @@
 """The arrays a harness reads, packed as the one file in/inputs.npz (grader/outputs.py reads
 what comes back). One uncompressed .npz instead of a file per array: the harness opens it
-once and reads members by name (common.load_input), and the sandbox writes one file."""
+once and reads members by name (common.open_inputs), and the sandbox writes one file."""
 
 from __future__ import annotations
 

@@ -43,15 +43,10 @@ def load_job() -> dict:
         return json.load(handle)
 
 
-_inputs = None
-
-
-def load_input(name: str) -> np.ndarray:
-    """One input array written by the trusted side: member `name` of /work/in/inputs.npz."""
-    global _inputs
-    if _inputs is None:
-        _inputs = np.load(IN_DIR / "inputs.npz", allow_pickle=False)
-    return _inputs[name]
+def open_inputs():
+    """The input arrays the trusted side wrote, /work/in/inputs.npz: `inputs[name]` reads one
+    (lazily, allow_pickle=False)."""
+    return np.load(IN_DIR / "inputs.npz", allow_pickle=False)
 
 
 def import_submission(module_name: str):

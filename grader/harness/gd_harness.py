@@ -58,16 +58,19 @@ def main() -> int:
     np.random.seed(seed)  # normalize_and_jitter draws its offsets from np.random
     torch.manual_seed(seed)
     target = job["target"]
-    record, result = run_label(function, classifier_net.load_classifier(arrays), target, job)
+    with common.open_inputs() as inputs:
+        start = inputs[target["start"]]
+    record, result = run_label(function, classifier_net.load_classifier(arrays), start, target, job)
     writer.write(target["id"], record, result)
     writer.close()
     return 0
 
 
-def run_label(function, model: torch.nn.Module, target: dict, job: dict) -> tuple[dict, dict]:
+def run_label(function, model: torch.nn.Module, start: np.ndarray, target: dict,
+              job: dict) -> tuple[dict, dict]:
     """One call of gradient_descent; returns the record and the arrays to send back."""
     label = int(target["label"])
-    image = torch.from_numpy(common.load_input(target["start"])).float()
+    image = torch.from_numpy(start).float()
     image.requires_grad_()  # as main() does before calling gradient_descent
     record: dict = {"status": "ok", "label": label}
     call_time_s = float(job["call_time_s"])

@@ -45,16 +45,17 @@ def main() -> int:
     signal.signal(signal.SIGALRM, _on_alarm)
     case_time_s = float(job.get("case_time_s", 10))
     models: dict[str, object] = {}
-    for case in job["cases"]:
-        record, arrays = run_case(module, case, models, case_time_s)
-        writer.write(case["id"], record, arrays)
+    with common.open_inputs() as arrays_in:
+        for case in job["cases"]:
+            record, arrays = run_case(module, case, arrays_in, models, case_time_s)
+            writer.write(case["id"], record, arrays)
     writer.close()
     return 0
 
 
-def run_case(module, case: dict, models: dict, case_time_s: float) -> tuple[dict, dict]:
+def run_case(module, case: dict, arrays_in, models: dict, case_time_s: float) -> tuple[dict, dict]:
     """One case: returns the record and the arrays the student's code produced."""
-    inputs = {name: torch.from_numpy(common.load_input(file)) for name, file in case["inputs"].items()}
+    inputs = {name: torch.from_numpy(arrays_in[member]) for name, member in case["inputs"].items()}
     before = {name: tensor.clone() for name, tensor in inputs.items()}
     record: dict = {"status": "ok", "described": {}}
     arrays: dict[str, np.ndarray] = {}
