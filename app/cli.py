@@ -2,13 +2,15 @@
 
 Each command module exposes `add_arguments(parser)` and `run(args) -> int`, and is imported
 only when its subcommand runs, so `autograder grade` never pays for FastAPI or Celery.
-Exit status (see CONTRACT.md): 0 done, 1 fault of the system, 2 unusable arguments or input.
+Exit status (see CONTRACT.md): 0 done, 1 fault of the system (a client-only install asked to
+grade or serve included), 2 unusable arguments or input.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 COMMANDS = {
@@ -18,6 +20,13 @@ COMMANDS = {
     "users": "create users and print their API tokens",
     "submit": "upload mlp.py and gd.py to a server and (with --wait) print the result",
 }
+
+
+CLIENT_COMMANDS = {"submit"}
+"""Commands a client-only install (`pip install autograder`, httpx alone) can run."""
+SERVER_MODULES = ("numpy", "torch", "torchvision", "cv2", "fastapi", "uvicorn", "pydantic_settings",
+                  "celery", "redis", "sqlalchemy", "alembic")
+"""Modules of the `server` extra (pyproject.toml) checked before any other command runs."""
 
 
 class UsageError(Exception):
@@ -37,8 +46,26 @@ def _command_module(name: str):
     return importlib.import_module(f"app.commands.{name}")
 
 
+def _missing_server_module() -> str | None:
+    """The first module of the `server` extra that is not installed (looked up, not imported)."""
+    for name in SERVER_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # ValueError: in sys.modules without a spec
+            found = False
+        if not found:
+            return name
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    missing = None if args.command in CLIENT_COMMANDS else _missing_server_module()
+    if missing:
+        print(f"autograder {args.command}: this install has only the client (`autograder submit`); "
+              f"`{args.command}` needs the server's parts ({missing} is not installed): "
+              "pip install 'autograder[server]'", file=sys.stderr)
+        return 1
     try:
         return _command_module(args.command).run(args)
     except UsageError as error:

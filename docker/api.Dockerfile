@@ -14,7 +14,7 @@ COPY grader ./grader
 COPY hidden_tests ./hidden_tests
 # Editable, as in the checkout: the engine finds hidden_tests/ and the service its Alembic
 # migrations next to the source, not in site-packages.
-RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -e .
+RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -e '.[server]'
 
 # Not root: the API needs no privilege.
 RUN useradd --system --home-dir /srv/autograder autograder

@@ -18,7 +18,7 @@ COPY hidden_tests ./hidden_tests
 COPY reference ./reference
 # Editable, as in the checkout: the engine finds hidden_tests/ and the service its Alembic
 # migrations next to the source, not in site-packages.
-RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -e .
+RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -e '.[server]'
 
 # The sandbox starts as root to make the job's cgroups and namespaces, then runs the
 # student's code as an unprivileged uid (grader/sandbox/launcher.py); so this image runs as

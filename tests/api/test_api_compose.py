@@ -93,7 +93,7 @@ def test_worker_image_has_the_sandbox_and_the_grading_environment():
     assert "bubblewrap" in dockerfile
     for path in ("app", "grader", "hidden_tests"):
         assert f"COPY {path} " in dockerfile
-    assert "pip install" in dockerfile and " -e ." in dockerfile  # the package with torch
+    assert "pip install" in dockerfile and " -e '.[server]'" in dockerfile  # with torch
     # The container privileges the sandbox needs (docs/threat-model.md), not `privileged`.
     worker = SERVICES["worker"]
     assert "privileged" not in worker and worker["cap_add"] == ["SYS_ADMIN"]
@@ -104,8 +104,20 @@ def test_worker_image_has_the_sandbox_and_the_grading_environment():
 
 def test_api_image_exists_and_installs_the_package():
     dockerfile = (REPO / SERVICES["api"]["build"]["dockerfile"]).read_text()
-    assert "pip install" in dockerfile and "COPY app " in dockerfile
+    assert "pip install" in dockerfile and " -e '.[server]'" in dockerfile and "COPY app " in dockerfile
     assert "EXPOSE 8000" in dockerfile
+
+
+def test_the_package_alone_is_the_client_and_setup_installs_the_server():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert [d.split(">")[0] for d in project["dependencies"]] == ["httpx"]
+    server = " ".join(project["optional-dependencies"]["server"])
+    assert "torch==" in server and "fastapi" in server and "celery" in server
+    assert "'.[server,dev]'" in (REPO / "scripts" / "setup").read_text()
+    workflow = (REPO / "docs" / "ci-example.yml").read_text()
+    assert "pip install \"autograder @" in workflow and "[server]" not in workflow
 
 
 def test_ci_example_runs_a_submit_the_client_accepts():
