@@ -1,5 +1,6 @@
 """`autograder serve` as the README runs it on a fresh machine: no broker configured, so it
-starts its own Redis and worker; an upload of the reference mlp.py is graded in full."""
+starts its own Redis and worker; an upload of the reference mlp.py is graded in full, also
+after the embedded worker was killed (serve restarts it)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from api_helpers import AUTOGRADER, REPO, free_port, wait_for
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path, stop):
+@pytest.mark.parametrize("stop, kill_worker", [(signal.SIGINT, False), (signal.SIGTERM, True)],
+                         ids=["ctrl-c", "sigterm-after-the-worker-was-killed"])
+def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path, stop, kill_worker):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER_")}
     env["AUTOGRADER_LOG_FORMAT"] = "text"
     port = free_port()
@@ -34,18 +36,19 @@ def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path, stop):
                                cwd=tmp_path, env=env, capture_output=True, text=True,
                                check=True).stdout.strip()
         headers = {"Authorization": f"Bearer {token}"}
-        with open(REPO / "reference" / "mlp.py", "rb") as source:
-            created = httpx.post(f"{base}/api/v1/submissions", headers=headers,
-                                 files={"mlp": ("mlp.py", source)})
-        assert created.status_code == 202
-        url = f"{base}/api/v1/submissions/{created.json()['id']}"
-        body = wait_for(lambda: (b := httpx.get(url, headers=headers).json())["status"]
-                        in ("graded", "error") and b, 180, interval_s=0.5,
-                        what=f"the grade\n{(tmp_path / 'serve.log').read_text()[-3000:]}")
-        mlp = [t for t in body["report"]["tests"] if t["name"].startswith("mlp.")]
-        assert body["status"] == "graded" and len(mlp) == 10
-        assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in mlp)
+        _upload_and_check_the_grade(base, headers, tmp_path)
         assert (tmp_path / "var" / "autograder.db").exists()
+        if kill_worker:
+            worker = [c for c in psutil.Process(serve.pid).children()
+                      if _cmdline(c)[-1:] == ["worker"]]
+            assert len(worker) == 1
+            orphans = worker[0].children(recursive=True)
+            worker[0].kill()
+            worker[0].wait(30)
+            _upload_and_check_the_grade(base, headers, tmp_path)
+            assert "embedded worker exited, restarting it" in (tmp_path / "serve.log").read_text()
+            # Its pool processes and their zygotes went with it: none is left holding memory.
+            assert not [c for c in orphans if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
         children = psutil.Process(serve.pid).children(recursive=True)
         warm = any("/harness/zygote.py" in " ".join(_cmdline(c)) for c in children)
     finally:
@@ -56,6 +59,20 @@ def test_serve_with_embedded_redis_and_worker_grades_an_upload(tmp_path, stop):
     # The embedded worker, its warm sandboxes and Redis stop with it.
     assert warm
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def _upload_and_check_the_grade(base: str, headers: dict, tmp_path) -> None:
+    with open(REPO / "reference" / "mlp.py", "rb") as source:
+        created = httpx.post(f"{base}/api/v1/submissions", headers=headers,
+                             files={"mlp": ("mlp.py", source)})
+    assert created.status_code == 202
+    url = f"{base}/api/v1/submissions/{created.json()['id']}"
+    body = wait_for(lambda: (b := httpx.get(url, headers=headers).json())["status"]
+                    in ("graded", "error") and b, 180, interval_s=0.5,
+                    what=f"the grade\n{(tmp_path / 'serve.log').read_text()[-3000:]}")
+    mlp = [t for t in body["report"]["tests"] if t["name"].startswith("mlp.")]
+    assert body["status"] == "graded" and len(mlp) == 10
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in mlp)
 
 
 def _cmdline(process) -> list[str]:
