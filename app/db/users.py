@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import User
@@ -27,9 +27,14 @@ def find_user_by_name(session: Session, name: str) -> User | None:
 
 def lock_user(session: Session, user_id: int) -> None:
     """Holds the user's row until the transaction ends, so that two uploads of one student
-    are counted against the hourly cap one after the other (PostgreSQL; SQLite has no row
-    locks and serialises writers itself)."""
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    are counted against the hourly cap one after the other.
+
+    A write that changes nothing, not SELECT ... FOR UPDATE: SQLite ignores FOR UPDATE and
+    its driver starts a transaction only at the first write, so there two parallel uploads
+    both counted before either stored (seen: more than the cap accepted). The write takes
+    PostgreSQL's row lock and SQLite's database write lock, which the other upload waits
+    for (busy_timeout)."""
+    session.execute(update(User).where(User.id == user_id).values(id=User.id))
 
 
 def list_users_with_role(session: Session, role: str) -> list[User]:
