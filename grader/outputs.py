@@ -108,7 +108,8 @@ def decode_array(encoded: object, max_elements: int = MAX_ARRAY_ELEMENTS) -> tup
     elements = 1
     for size in shape:
         elements *= size
-    if elements > max_elements:
+    # Each size bounded too: (2**62, 0) has no elements, but numpy refuses to make it.
+    if elements > max_elements or any(size > max_elements for size in shape):
         return None, f"too large ({tuple(shape)})"
     if len(data) != 4 * -(-8 * elements // 3):  # base64 length of 8 bytes per element
         return None, f"{len(data)} base64 characters do not fit the shape {tuple(shape)}"
