@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.gd.config import GdConfig
-from grader.inputs import INPUTS_FILE, inputs_npz
 from grader.harness.classifier_net import CLASS_NAMES
+from grader.inputs import INPUTS_FILE, inputs_npz
 from grader.sandbox.job import SandboxJob
 
 HARNESS = "gd_harness.py"
