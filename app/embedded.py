@@ -63,6 +63,7 @@ class WorkerSupervisor:
         self._lock = threading.Lock()
         self._watcher = threading.Thread(target=self._watch, name="worker-watcher", daemon=True)
         self.process: subprocess.Popen | None = None
+        self._started_at = 0.0
         self.restarts = 0
 
     def start(self) -> None:

@@ -16,6 +16,16 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.workdir import WorkDir
 
 
+def split_exit_status(exit_status: int | None) -> tuple[int | None, int | None]:
+    """bwrap's one number as (exit code, signal number): it reports a death by a signal as
+    128 + the signal number, like a shell (the warm fork server reports the same way)."""
+    if exit_status is None:
+        return None, None
+    if exit_status > 128:
+        return None, exit_status - 128
+    return exit_status, None
+
+
 def ended_by_itself(limits: Limits, workdir: WorkDir, cpu_time_s: float, exit_code: int | None,
                     signal_number: int | None) -> Outcome:
     """CPU and disk limits first (a job killed by SIGXCPU or SIGXFSZ hit a limit, it did not

@@ -30,7 +30,7 @@ from typing import Iterator, Sequence
 
 from grader.sandbox import messages
 from grader.sandbox.cgroups import JobCgroup
-from grader.sandbox.ending import ended_by_itself
+from grader.sandbox.ending import ended_by_itself, split_exit_status
 from grader.sandbox.errors import SandboxError, SandboxStartError, SandboxUnavailable
 from grader.sandbox.job import Outcome, SandboxJob, SandboxResult
 from grader.sandbox.limits import Limits
@@ -368,13 +368,7 @@ class SandboxProcess:
     def result(self) -> SandboxResult:
         """The SandboxResult of a supervised, finished process."""
         seen = self.seen
-        exit_code, signal_number = None, None
-        if seen.exit_status is not None:
-            # bwrap reports a signal death as 128 + the signal number, like a shell.
-            if seen.exit_status > 128:
-                signal_number = seen.exit_status - 128
-            else:
-                exit_code = seen.exit_status
+        exit_code, signal_number = split_exit_status(seen.exit_status)
         outcome = self._classify(exit_code, signal_number)
         if outcome is Outcome.INTERNAL:
             # bwrap's own words stay in stderr (for logs): they name host paths, which are

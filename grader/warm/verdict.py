@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.sandbox import messages
-from grader.sandbox.ending import ended_by_itself
+from grader.sandbox.ending import ended_by_itself, split_exit_status
 from grader.sandbox.job import Outcome, SandboxResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.output import BoundedCapture
@@ -43,12 +43,7 @@ def exit_status(reply: dict) -> int | None:
 
 def build_result(seen: Seen, limits: Limits, workdir: WorkDir, stdout: BoundedCapture,
                  stderr: BoundedCapture) -> SandboxResult:
-    exit_code, signal_number = None, None
-    if seen.exit_status is not None:
-        if seen.exit_status > 128:
-            signal_number = seen.exit_status - 128
-        else:
-            exit_code = seen.exit_status
+    exit_code, signal_number = split_exit_status(seen.exit_status)
     outcome = classify(seen, limits, workdir, exit_code, signal_number)
     return SandboxResult(
         outcome=outcome, message=messages.describe(outcome, limits, exit_code, signal_number),
