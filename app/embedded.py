@@ -64,7 +64,6 @@ class WorkerSupervisor:
         self._watcher = threading.Thread(target=self._watch, name="worker-watcher", daemon=True)
         self.process: subprocess.Popen | None = None
         self._started_at = 0.0
-        self.restarts = 0
 
     def start(self) -> None:
         self._spawn()
@@ -95,7 +94,6 @@ class WorkerSupervisor:
                 if self._stopping.is_set():
                     return
                 self._spawn()
-                self.restarts += 1
 
     def stop(self) -> None:
         with self._lock:

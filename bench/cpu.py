@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from memory import _children
+from memory import process_tree
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 WORKER_MARK = b"autograder\x00worker"
@@ -40,17 +40,9 @@ def _is_worker(pid: int) -> bool:
 
 def service_cpu_s(api_pid: int | None, worker_pid: int | None) -> dict[str, float]:
     """{"api", "worker", "sandbox"}: CPU seconds so far of each part."""
-    children = _children()
     parts = {"api": 0, "worker": 0, "sandbox": 0}
-
-    def walk(root: int, part: str) -> None:
-        todo, seen = [root], set()
-        while todo:
-            pid = todo.pop()
-            if pid in seen:
-                continue
-            seen.add(pid)
-            todo += children.get(pid, [])
+    for root, part in ((api_pid, "api"), (worker_pid, "worker")):
+        for pid in process_tree(root) if root else []:
             ticks = _stat(pid)
             if ticks is None:
                 continue
@@ -62,11 +54,6 @@ def service_cpu_s(api_pid: int | None, worker_pid: int | None) -> dict[str, floa
                 parts["sandbox"] += reaped
             else:
                 parts["sandbox"] += own + reaped
-
-    if api_pid:
-        walk(api_pid, "api")
-    if worker_pid:
-        walk(worker_pid, "worker")
     return {name: ticks / _TICKS_PER_S for name, ticks in parts.items()}
 
 

@@ -11,7 +11,8 @@ import os
 import threading
 
 
-def _children() -> dict[int, list[int]]:
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants alive now (from /proc)."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -23,19 +24,18 @@ def _children() -> dict[int, list[int]]:
             continue
         parent = int(text[text.rfind(")") + 2:].split()[1])
         children.setdefault(parent, []).append(int(name))
-    return children
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
 
 
 def tree_pss_mb(roots: list[int]) -> float:
     """MB of PSS of the roots and all their descendants now."""
-    children = _children()
-    todo, total_kb, seen = list(roots), 0, set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        todo += children.get(pid, [])
+    total_kb = 0
+    for pid in {pid for root in roots for pid in process_tree(root)}:
         try:
             with open(f"/proc/{pid}/smaps_rollup") as handle:
                 for line in handle:
