@@ -118,17 +118,19 @@ def _sigmoid_of_z_derivative(z: np.ndarray) -> np.ndarray:
 
 
 def _activation_backward(case: Case, name: str, expected: dict, wrong: dict) -> np.ndarray:
-    """dJdb1/dJdb2 of an identity-weight, batch-1 case with some derivatives replaced."""
+    """dJdb1/dJdb2 of an identity-weight case with some derivatives replaced: with W = I,
+    the bias gradients are the batch sums of dJ/dz1 and dJ/dz3."""
     c = case.config
 
     def d(activation, z):
         return wrong[activation](z) if activation in wrong else derivative(activation, z)
 
-    dJdz3 = case.inputs["dJdy_hat"].astype(np.float64)[0] * d(c["g"], expected["z3"][0])
+    dJdz3 = case.inputs["dJdy_hat"].astype(np.float64) * d(c["g"], expected["z3"])
     if name == "dJdb2":
-        return dJdz3
-    upstream = expected.get("dJdb1.upstream", dJdz3)  # mixed cases: the student's own dJdb2
-    return upstream * d(c["f"], expected["z1"][0])
+        return dJdz3.sum(axis=0)
+    if "dJdb1.upstream" in expected:  # mixed cases (batch 1): the student's own dJdb2
+        return expected["dJdb1.upstream"] * d(c["f"], expected["z1"][0])
+    return (dJdz3 * d(c["f"], expected["z1"])).sum(axis=0)
 
 
 def _relu_mistake(case: Case, name: str, student: np.ndarray, expected: dict,
@@ -148,10 +150,12 @@ def _relu_mistake(case: Case, name: str, student: np.ndarray, expected: dict,
         if np.all(nonpositive[wrong]):
             return "the ReLU output is wrong where its input is negative (it must be 0 there)"
         return None
+    # Backward: a bias gradient sums the batch; an element is suspect when any row's input
+    # to a ReLU on its path is at or below 0.
     if c["f"] == "relu" and name == "dJdb1":
-        nonpositive |= expected["z1"][0] <= 0
+        nonpositive |= np.any(expected["z1"] <= 0, axis=0)
     if c["g"] == "relu":
-        nonpositive |= expected["z3"][0] <= 0
+        nonpositive |= np.any(expected["z3"] <= 0, axis=0)
     if np.all(nonpositive[wrong]):
         return "the ReLU derivative is wrong where its input is at or below 0 (it must be 0 there)"
     return None

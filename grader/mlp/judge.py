@@ -6,7 +6,8 @@ import numpy as np
 
 from grader.mlp import diagnose
 from grader.mlp.cases import Case
-from grader.mlp.compare import compare_output
+from grader.mlp.compare import compare_output, within_tolerance
+from grader.mlp.expected import allowed_error
 from grader.mlp.sandbox_run import SandboxRun
 from grader.mlp.sandbox_text import from_sandbox
 from grader.mlp.scoring import CaseVerdict
@@ -33,11 +34,14 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
     if status == "timeout":
         return verdict.set("error", f"{where} {from_sandbox(output.record.get('message', 'timed out'), 200)}")
     if status == "raised":
-        return verdict.set("error", f"{where} raised an exception:\n{from_sandbox(output.record.get('message'), 4000)}")
+        traceback = from_sandbox(output.record.get("message"), 4000)
+        verdict.raised = _crash_signature(where, traceback)
+        return verdict.set("error", f"{where} raised an exception:\n{traceback}")
     if status != "ok":
         return verdict.set("error", from_sandbox(output.record.get("message", "the case could not run"), 1000))
     described = output.record.get("described") or {}
     previous = expected.get(case.previous) if case.previous else None
+    references: dict[str, np.ndarray] = {}
     for name in case.compare:
         student = output.arrays.get(name)
         reference = e[name]
@@ -48,7 +52,8 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
             and described.get(name) else None
         if name in output.rejected:
             description = f"unreadable ({output.rejected[name]})"
-        slack = settings.float32_error_factor * e[f"{name}.err32"]
+        references[name] = reference
+        slack = allowed_error(e, name, settings.float32_error_factor)
         check = compare_output(_display(name), student, str(description) if description else None,
                                reference, settings.rtol, settings.atol_scale, e.get(f"{name}.alt"),
                                slack)
@@ -59,11 +64,52 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
                 case, name, student, {**e, name: reference}, previous, settings.rtol,
                 settings.atol_scale, slack) or check.message
         verdict.add(check)
+    if verdict.status == "failed" and case.kind == "backward":
+        _name_batch_scaling(verdict, case, output, references, settings, e)
     modified = output.record.get("modified") or []
     if isinstance(modified, list) and modified and verdict.status == "passed":
         names = ", ".join(str(m)[:20] for m in modified[:4])
         verdict.set("failed", f"{where} changed its input ({names}) in place")
     return verdict
+
+
+# What a backward() that divides every gradient by some count divides by (the loss then
+# returns the gradient of the sum): message wording -> the count in a case.
+_DIVISORS = {
+    "the batch size": lambda c: c["B"],
+    "the number of elements of dJdy_hat": lambda c: c["B"] * c["K"],
+}
+
+
+def _name_batch_scaling(verdict: CaseVerdict, case: Case, output: CaseOutput,
+                        references: dict[str, np.ndarray], settings: Settings, e: dict) -> None:
+    """Every gradient divided by one count: name it once (linear cases), and mark the case so
+    an activation's derivative is judged against the student's own scale (scoring.py)."""
+    for words, count in _DIVISORS.items():
+        divisor = count(case.config)
+        if divisor <= 1:
+            continue
+        scaled = all(
+            output.arrays.get(name) is not None and output.arrays[name].shape == reference.shape
+            and bool(np.all(within_tolerance(
+                output.arrays[name], reference / divisor, settings.rtol, settings.atol_scale,
+                allowed_error(e, name, settings.float32_error_factor) / divisor)))
+            for name, reference in references.items())
+        if scaled:
+            verdict.scaled_by = words
+            verdict.messages = [
+                f"every gradient is divided by {words} in backward(): backward() receives the "
+                "gradient of the mean loss already, so the mean belongs in the loss's dJdy_hat "
+                "(divide there), not in backward()"]
+            return
+
+
+def _crash_signature(where: str, traceback: str) -> str:
+    """The call, the student's frames and the exception's type: the same crash in two
+    items' cases, whatever the shapes in its message."""
+    lines = traceback.splitlines()
+    exception_type = lines[-1].split(":", 1)[0] if lines else ""
+    return "\n".join([where, *lines[:-1], exception_type])
 
 
 def _call_name(call, default: str) -> str:

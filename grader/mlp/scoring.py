@@ -1,8 +1,12 @@
-"""From case verdicts to the ten scored items: partial credit, status, feedback.
+"""From case verdicts to the scored items: partial credit, status, feedback.
 
-An item's score is max_score times the share of its cases passed. Its status is `error` if
-any case errored, else `failed` if any was wrong, else `passed`. When an item fails and an
-item it depends on (grader/mlp/items.py) fails too, the feedback names that one first.
+An item's score is max_score times the share of its judged cases passed. Its status is
+`error` if any case errored, else `failed` if any was wrong, else `passed`. When an item
+fails and an item it depends on (grader/mlp/items.py) fails too, the feedback names that one
+first. One mistake costs the item it is in: cases that fail because another item they need
+fails are not counted (identity missing), an activation's derivative is judged on the
+student's own scale (the mean moved into backward()), and a crash in shared code names the
+item where it starts.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass, field
 
 from grader.mlp.cases import Case
 from grader.mlp.compare import Check
-from grader.mlp.items import DEPENDS_ON, ITEMS, split
+from grader.mlp.items import BACKWARD_ITEMS, DEPENDS_ON, ITEMS, split
 from grader.report import TestResult
 
 _RANK = {"passed": 0, "failed": 1, "error": 2}
@@ -33,6 +37,10 @@ class CaseVerdict:
     """For the student."""
     staff: list[str] = field(default_factory=list)
     """For staff: sizes of errors."""
+    raised: str = ""
+    """The call and the student's traceback when the student's code raised."""
+    scaled_by: str = ""
+    """The count every gradient was divided by, when that alone made the case wrong."""
 
     def set(self, status: str, message: str) -> "CaseVerdict":
         if _RANK[status] >= _RANK[self.status]:
@@ -53,14 +61,20 @@ def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
     by_item: dict[str, list[CaseVerdict]] = {item: [] for item in ITEMS}
     for verdict in verdicts:
         by_item[verdict.case.item].append(verdict)
-    status = {item: _item_status(by_item[item]) for item in ITEMS}
-    keys = {item: _message_keys(by_item[item]) for item in ITEMS}
+    _accept_own_scale(by_item)
+    excused = _excused(by_item)
+    judged = {item: [v for v in by_item[item] if v not in excused[item]] or by_item[item]
+              for item in ITEMS}
+    status = {item: _item_status(judged[item]) for item in ITEMS}
+    keys = {item: _message_keys(judged[item]) for item in ITEMS}
     results = []
     for item in ITEMS:
-        cases = by_item[item]
+        cases = judged[item]
         passed = sum(v.status == "passed" for v in cases)
         score = round(max_scores[item] * passed / len(cases), SCORE_DECIMALS) if cases else 0.0
-        output = _feedback(item, cases, status, keys)
+        output = _feedback(item, cases, status, keys, by_item)
+        if len(cases) < len(by_item[item]):
+            output += _excused_note(by_item[item], cases)
         if item in zeroed:
             score = 0.0
             output = f"scored 0: {zeroed[item]}" + (f" ({output})" if status[item] != "passed" else "")
@@ -74,8 +88,42 @@ def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
         results.append(TestResult(
             name=f"mlp.{item}", layer=layer, direction=direction, score=score,
             max_score=max_scores[item], status=status_item, output=output,
-            staff_output=_staff(cases, staff_header)))
+            staff_output=_staff(by_item[item], staff_header)))
     return results
+
+
+def _accept_own_scale(by_item: dict[str, list[CaseVerdict]]) -> None:
+    """An activation's derivative is judged against the student's own scale: when
+    linear.backward shows that backward() divides every gradient by some count (the mean
+    moved out of the loss), activation cases wrong by exactly that count pass; the mistake
+    costs linear.backward (and the loss's dJdy_hat), once."""
+    shown = {v.scaled_by for v in by_item["linear.backward"] if v.scaled_by}
+    for item in BACKWARD_ITEMS:
+        if item == "linear.backward":
+            continue
+        for verdict in by_item[item]:
+            if verdict.status == "failed" and verdict.scaled_by in shown:
+                verdict.staff.append(f"passed on the student's own scale (every gradient divided "
+                                     f"by {verdict.scaled_by}, as in linear.backward)")
+                verdict.status, verdict.messages = "passed", []
+
+
+def _excused(by_item: dict[str, list[CaseVerdict]]) -> dict[str, list[CaseVerdict]]:
+    """Per item, the cases that failed while an item they need fails on its own cases (those
+    that need nothing else): a missing identity branch then costs the identity items only,
+    not every linear and mixed case that happens to use identity."""
+    own_status = {item: _item_status([v for v in cases if not v.case.needs] or cases)
+                  for item, cases in by_item.items()}
+    failing = {item for item, status in own_status.items() if status != "passed"}
+    return {item: [v for v in cases if v.status != "passed" and v.case.needs & failing]
+            for item, cases in by_item.items()}
+
+
+def _excused_note(all_cases: list[CaseVerdict], judged: list[CaseVerdict]) -> str:
+    left_out = [v for v in all_cases if v not in judged]
+    needed = sorted({need for v in left_out for need in v.case.needs})
+    return (f" ({len(left_out)} more cases also run {' and '.join(needed)}, which fails on "
+            f"its own: they are not counted here)")
 
 
 def _item_status(cases: list[CaseVerdict]) -> str:
@@ -94,13 +142,17 @@ def _message_keys(cases: list[CaseVerdict]) -> dict[str, str]:
 
 
 def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str],
-              keys: dict[str, dict[str, str]]) -> str:
+              keys: dict[str, dict[str, str]], by_item: dict[str, list[CaseVerdict]]) -> str:
     bad = [v for v in cases if v.status != "passed"]
     if not bad:
         return f"all {len(cases)} cases passed"
     kind = "wrong" if status[item] == "failed" else "failed"
     shown = "; ".join(list(keys[item].values())[:MAX_MESSAGES])
     text = f"{len(bad)} of {len(cases)} cases {kind}: {shown}"
+    origin = _crash_origin(item, bad, by_item)
+    if origin:
+        return text + (f" (likely cause: the same exception is raised in {origin}'s cases; "
+                       f"fix it there first)")
     # A dependency failing with the very same messages (an import error, a limit) is the
     # same cause, not an earlier one to fix first.
     causes = [dep for dep in DEPENDS_ON.get(item, ())
@@ -108,6 +160,31 @@ def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str],
     if causes:
         text += f" (likely cause: fix {' and '.join(causes)} first)"
     return text
+
+
+def _crash_origin(item: str, bad: list[CaseVerdict], by_item: dict[str, list[CaseVerdict]]) -> str:
+    """The most basic item this one depends on (linear.forward before linear.backward before
+    the activations) whose cases raise the same exception at the same line: shared code
+    that crashes (a batch size hard-coded as 10) is one mistake, named where it starts."""
+    raised = {v.raised for v in bad if v.raised}
+    if not raised:
+        return ""
+    for dependency in _dependencies(item):
+        if any(v.raised in raised for v in by_item[dependency]):
+            return dependency
+    return ""
+
+
+def _dependencies(item: str) -> list[str]:
+    """Everything `item` depends on, directly or not, most basic first (report order)."""
+    found: set[str] = set()
+    stack = list(DEPENDS_ON.get(item, ()))
+    while stack:
+        dependency = stack.pop()
+        if dependency not in found:
+            found.add(dependency)
+            stack.extend(DEPENDS_ON.get(dependency, ()))
+    return [candidate for candidate in ITEMS if candidate in found]
 
 
 def _staff(cases: list[CaseVerdict], header: str) -> str:

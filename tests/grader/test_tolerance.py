@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from grader.mlp.cases import generate_cases
 from grader.mlp.compare import compare_output
-from grader.mlp.expected import expected_outputs, load_reference
+from grader.mlp.expected import allowed_error, expected_outputs, load_reference
 
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
@@ -45,7 +45,7 @@ def _failures(seeds, settings, dtype):
             got = _run_autograd(case, dtype)
             for name in case.compare:
                 student = got[name].detach().numpy().astype(np.float64)
-                slack = settings.float32_error_factor * expected[f"{name}.err32"]
+                slack = allowed_error(expected, name, settings.float32_error_factor)
                 check = compare_output(name, student, None, expected[name], settings.rtol,
                                        settings.atol_scale, expected.get(f"{name}.alt"), slack)
                 if check.status != "passed":
@@ -71,3 +71,71 @@ def test_tolerance_rejects_a_small_real_mistake(settings):
     assert compare_output("x", wrong, None, expected, settings.rtol, settings.atol_scale).status == "failed"
     assert compare_output("x", expected.astype(np.float32).astype(np.float64), None, expected,
                           settings.rtol, settings.atol_scale).status == "passed"
+
+
+def _clamped(p, eps=1e-7):
+    return p.clamp(eps, 1 - eps)
+
+
+# Ways students write the mean BCE and its gradient, all correct; run in float32. Clamps and
+# added eps up to 1e-7 included: the grader draws predictions no nearer than 1e-4 to 0 or 1.
+BCE_VALUES = {
+    "log": lambda y, p: -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean(),
+    "F.binary_cross_entropy": lambda y, p: F.binary_cross_entropy(p, y),
+    "log1p": lambda y, p: -(y * torch.log(p) + (1 - y) * torch.log1p(-p)).sum() / y.numel(),
+    "clamp 1e-7": lambda y, p: -(y * torch.log(_clamped(p)) + (1 - y) * torch.log(1 - _clamped(p))).mean(),
+    "added eps 1e-7": lambda y, p: -(y * torch.log(p + 1e-7) + (1 - y) * torch.log(1 - p + 1e-7)).mean(),
+}
+BCE_GRADIENTS = {
+    "(p - y) / (p (1 - p))": lambda y, p: (p - y) / (p * (1 - p)) / y.numel(),
+    "(p - y) / (p - p*p)": lambda y, p: (p - y) / (p - p * p) / y.numel(),
+    "-y/p + (1-y)/(1-p)": lambda y, p: (-y / p + (1 - y) / (1 - p)) / y.numel(),
+    "clamp 1e-7": lambda y, p: (-y / _clamped(p) + (1 - y) / (1 - _clamped(p))) / y.numel(),
+    "denominator clamp 1e-12": lambda y, p: (p - y) / (p * (1 - p)).clamp(min=1e-12) / y.numel(),
+    "added eps 1e-7": lambda y, p: (-y / (p + 1e-7) + (1 - y) / (1 - p + 1e-7)) / y.numel(),
+}
+
+
+@pytest.mark.parametrize("formula", [("J", name) for name in BCE_VALUES]
+                         + [("dJdy_hat", name) for name in BCE_GRADIENTS])
+def test_equivalent_float32_bce_formulas_all_pass(settings, formula):
+    """Near 0 and 1 float32 alone moves BCE's gradient; no correct formula may lose a point."""
+    output, name = formula
+    function = (BCE_VALUES if output == "J" else BCE_GRADIENTS)[name]
+    reference = load_reference(settings.reference)
+    failures = []
+    for seed in range(60):
+        for case in generate_cases(seed, settings.counts):
+            if case.config.get("function") != "bce_loss" or output not in case.compare:
+                continue
+            y, p = (torch.from_numpy(case.inputs[k]) for k in ("y", "y_hat"))
+            student = function(y, p).numpy().astype(np.float64)
+            expected = expected_outputs(case, reference)
+            check = compare_output(output, student, None, expected[output], settings.rtol,
+                                   settings.atol_scale, None,
+                                   allowed_error(expected, output, settings.float32_error_factor))
+            if check.status != "passed":
+                failures.append((seed, case.case_id, check.detail))
+    assert failures == []
+
+
+@pytest.mark.parametrize("wrong", {
+    "no mean": lambda y, p: (p - y) / (p * (1 - p)),
+    "sign": lambda y, p: (y - p) / (p * (1 - p)) / y.numel(),
+    "eps 1e-3": lambda y, p: (-y / (p + 1e-3) + (1 - y) / (1 - p + 1e-3)) / y.numel(),
+}.items(), ids=lambda item: item[0])
+def test_bce_slack_still_rejects_wrong_gradients(settings, wrong):
+    """The conditioning slack near 0 and 1 is no licence: each of these fails somewhere."""
+    _, function = wrong
+    reference = load_reference(settings.reference)
+    statuses = set()
+    for seed in range(10):
+        for case in generate_cases(seed, settings.counts):
+            if case.item != "bce_loss.backward":
+                continue
+            y, p = (torch.from_numpy(case.inputs[k]) for k in ("y", "y_hat"))
+            expected = expected_outputs(case, reference)
+            statuses.add(compare_output("dJdy_hat", function(y, p).numpy().astype(np.float64), None,
+                                        expected["dJdy_hat"], settings.rtol, settings.atol_scale, None,
+                                        allowed_error(expected, "dJdy_hat", settings.float32_error_factor)).status)
+    assert "failed" in statuses
