@@ -1,7 +1,7 @@
 """An assignment file (hidden_tests/<name>.toml): weights, cases, tolerances, limits, rules.
 
-The engine reads [mlp] and [gd], the sandbox [limits], the service [course]; code hard-codes
-none of these numbers.
+The engine reads [mlp], [gd] and [integrity], the sandbox [limits], the service [course]; code
+hard-codes none of these numbers.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import AssignmentError
+from grader.integrity_policy import IntegrityPolicy
 from grader.sandbox.limits import Limits
 
 HIDDEN_TESTS_DIR = Path(__file__).resolve().parents[1] / "hidden_tests"
@@ -32,6 +33,8 @@ class Assignment:
     """The raw [limits] table: shared keys, and [limits.mlp] / [limits.gd] per file."""
     course: dict = field(default_factory=dict)
     """The raw [course] table, read by the service, never by the grader."""
+    integrity: IntegrityPolicy | None = None
+    """The [integrity] table, typed: what is flagged and which items a flag scores 0."""
 
     def limits_for(self, part: str) -> Limits:
         """Sandbox limits of one file's run: [limits] keys, overridden by [limits.<part>]."""
@@ -57,4 +60,5 @@ def load_assignment(name: str, directory: Path = HIDDEN_TESTS_DIR) -> Assignment
         raise AssignmentError(f"cannot read {path.name}: {error}") from error
     return Assignment(name=name, title=table.get("title", ""), mlp=table.get("mlp", {}),
                       gd=table.get("gd", {}), limits=table.get("limits", {}),
-                      course=table.get("course", {}))
+                      course=table.get("course", {}),
+                      integrity=IntegrityPolicy.from_table(table.get("integrity")))

@@ -104,12 +104,10 @@ def _grade_mlp(data: bytes | None, spec: Assignment, seed: int, grading: Grading
         if check.unusable:
             grading.unusable.append(check.problem)
         return FileGrade(tests=_mlp_tests(max_scores, "error", check.problem), errors=[check.problem])
-    from grader.integrity import flag_autograd
     from grader.mlp.grade import grade_mlp  # imports torch: only when there is code to grade
 
-    flags, zeroed = flag_autograd(check.source)
     grading.graded_any = True
-    return grade_mlp(check.source, spec.mlp, seed, spec.limits_for("mlp"), flags, zeroed)
+    return grade_mlp(check.source, spec.mlp, seed, spec.limits_for("mlp"), spec.integrity)
 
 
 def _mlp_tests(max_scores: dict[str, float], status: str, output: str) -> list[TestResult]:

@@ -2,7 +2,8 @@
 
 It only feeds inputs and records raw outputs (one JSON line and a few .npy files per case);
 it knows no expected value and judges nothing: the trusted side compares. Each case runs
-under its own timer, so one hanging case costs that case, not the whole grade.
+under its own timer, so one hanging case costs that case, not the whole grade. The tripwire
+(tripwire.py) notes any autograd the student's calls run; the trusted side judges it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import common  # noqa: E402
+import tripwire  # noqa: E402
 
 GRAD_NAMES = ("dJdW1", "dJdb1", "dJdW2", "dJdb2")
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -37,6 +39,7 @@ def _on_alarm(signum, frame):
 def main() -> int:
     job = common.load_job()
     writer = common.ResultWriter()
+    tripwire.install()  # before the import: a name the submission binds is already wrapped
     try:
         module = common.import_submission(job.get("module", "mlp"))
     except common.SubmissionImportError as error:
@@ -48,6 +51,9 @@ def main() -> int:
     with common.open_inputs() as arrays_in:
         for case in job["cases"]:
             record, arrays = run_case(module, case, arrays_in, models, case_time_s)
+            notes = tripwire.take()
+            if notes:
+                record["autograd"] = notes
             writer.write(case["id"], record, arrays)
     writer.close()
     return 0
@@ -62,10 +68,11 @@ def run_case(module, case: dict, arrays_in, models: dict, case_time_s: float) ->
     stage = {"call": f"{case.get('function')}()" if case["kind"] == "loss" else "MLP()"}
     signal.setitimer(signal.ITIMER_REAL, case_time_s)
     try:
-        if case["kind"] == "loss":
-            outputs = _run_loss(module, case["function"], inputs)
-        else:
-            outputs = _run_model(module, case, inputs, models, stage)
+        with tripwire.armed(stage):
+            if case["kind"] == "loss":
+                outputs = _run_loss(module, case["function"], inputs)
+            else:
+                outputs = _run_model(module, case, inputs, models, stage)
         # Converting runs student code too (a Tensor subclass's methods): still timed.
         for name, value in outputs.items():
             array, description = common.to_array(value)

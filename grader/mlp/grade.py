@@ -5,21 +5,23 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from grader.mlp.cases import Case, generate_cases
+from grader.integrity_policy import IntegrityPolicy
 from grader.mlp.expected import expected_outputs, load_reference
+from grader.mlp.integrity_verdict import judge_integrity
 from grader.mlp.judge import judge_case
 from grader.mlp.sandbox_run import run_in_sandbox
 from grader.mlp.scoring import score_items
 from grader.mlp.settings import Settings
-from grader.report import FileGrade, IntegrityFlag
+from grader.report import FileGrade
 from grader.sandbox.limits import Limits
 
 __all__ = ["Settings", "grade_mlp"]
 
 
 def grade_mlp(source: str, config: dict, seed: int, limits: Limits,
-              flags: list[IntegrityFlag] | None = None,
-              zeroed: dict[str, str] | None = None) -> FileGrade:
-    """Grade the validated source of mlp.py; `zeroed` maps items to why they score 0."""
+              integrity: IntegrityPolicy | None = None) -> FileGrade:
+    """Grade the validated source of mlp.py; `integrity` is the assignment's policy (None:
+    no integrity verdict, for direct calls that test something else)."""
     settings = Settings.from_config(config)
     cases = generate_cases(seed, settings.counts)
     # Expected values (~1 s of torch on the host) are computed while the sandbox runs,
@@ -30,8 +32,9 @@ def grade_mlp(source: str, config: dict, seed: int, limits: Limits,
         expected = pending.result()
     verdicts = [judge_case(case, run, expected, settings) for case in cases]
     staff_header = "; ".join([f"seed {seed}", *run.staff])
-    tests = score_items(verdicts, settings.max_scores, zeroed or {}, staff_header)
-    grade = FileGrade(tests=tests, integrity=list(flags or []))
+    flags, zeroed = judge_integrity(source, cases, run.outputs, integrity) if integrity else ([], {})
+    tests = score_items(verdicts, settings.max_scores, zeroed, staff_header)
+    grade = FileGrade(tests=tests, integrity=flags)
     if run.import_error:
         grade.errors.append(run.import_error)
     return grade
