@@ -168,9 +168,10 @@ def _activation(rng, pair_rng, item: str, c: int) -> Case:
         # positive input that is dJdb1 == dJdb2, which a constant "gradient" would satisfy.
         size = max(size, 2)
     # Backward: batch 1 in mixed cases (dJdb1 = dJdb2 * f'(z1) holds only there) and in every
-    # other pair; a batch of 2-5 otherwise, so a derivative taken from the wrong row shows.
+    # third configuration; a batch of 2-5 otherwise (also with f = g = a, and at size 1), so
+    # a derivative taken from the wrong row shows.
     if backward:
-        B = 1 if chain or slot % 2 == 0 else int(pair_rng.integers(2, 6))
+        B = 1 if chain or slot % 3 == 1 else int(pair_rng.integers(2, 6))
     else:
         B = int(rng.integers(1, 9))
     # sigmoid: up to |z| = 25, where float32 saturates; relu: 0.1 .. 30.

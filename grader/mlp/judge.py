@@ -83,25 +83,34 @@ _DIVISORS = {
 
 def _name_batch_scaling(verdict: CaseVerdict, case: Case, output: CaseOutput,
                         references: dict[str, np.ndarray], settings: Settings, e: dict) -> None:
-    """Every gradient divided by one count: name it once (linear cases), and mark the case so
-    an activation's derivative is judged against the student's own scale (scoring.py)."""
-    for words, count in _DIVISORS.items():
-        divisor = count(case.config)
-        if divisor <= 1:
-            continue
-        scaled = all(
-            output.arrays.get(name) is not None and output.arrays[name].shape == reference.shape
-            and bool(np.all(within_tolerance(
-                output.arrays[name], reference / divisor, settings.rtol, settings.atol_scale,
-                allowed_error(e, name, settings.float32_error_factor) / divisor)))
-            for name, reference in references.items())
-        if scaled:
-            verdict.scaled_by = words
-            verdict.messages = [
-                f"every gradient is divided by {words} in backward(): backward() receives the "
-                "gradient of the mean loss already, so the mean belongs in the loss's dJdy_hat "
-                "(divide there), not in backward()"]
-            return
+    """Gradients divided by a count: mark which (so an activation's derivative is judged
+    against the student's own scale in scoring.py) and, when it is every gradient, name the
+    mistake once."""
+    wrong = {name for name, reference in references.items()
+             if not _close(output.arrays.get(name), reference, name, settings, e, 1)}
+    scaled: dict[str, str] = {}
+    for name in wrong:
+        for words, count in _DIVISORS.items():
+            divisor = count(case.config)
+            if divisor > 1 and _close(output.arrays.get(name), references[name], name, settings, e, divisor):
+                scaled[name] = words
+                break
+    if not wrong or set(scaled) != wrong:
+        return
+    verdict.scaled = frozenset(scaled.items())
+    if set(scaled) == set(references) and len(set(scaled.values())) == 1:
+        words = next(iter(scaled.values()))
+        verdict.messages = [
+            f"every gradient is divided by {words} in backward(): backward() receives the "
+            "gradient of the mean loss already, so the mean belongs in the loss's dJdy_hat "
+            "(divide there), not in backward()"]
+
+
+def _close(student: np.ndarray | None, reference: np.ndarray, name: str, settings: Settings,
+           e: dict, divisor: int) -> bool:
+    return (student is not None and student.shape == reference.shape and bool(np.all(
+        within_tolerance(student, reference / divisor, settings.rtol, settings.atol_scale,
+                         allowed_error(e, name, settings.float32_error_factor) / divisor))))
 
 
 def _crash_signature(where: str, traceback: str) -> str:

@@ -39,8 +39,9 @@ class CaseVerdict:
     """For staff: sizes of errors."""
     raised: str = ""
     """The call and the student's traceback when the student's code raised."""
-    scaled_by: str = ""
-    """The count every gradient was divided by, when that alone made the case wrong."""
+    scaled: frozenset[tuple[str, str]] = frozenset()
+    """(gradient, count) pairs: the case is wrong only by these gradients' being divided by
+    these counts (the batch size...)."""
 
     def set(self, status: str, message: str) -> "CaseVerdict":
         if _RANK[status] >= _RANK[self.status]:
@@ -72,7 +73,7 @@ def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
         cases = judged[item]
         passed = sum(v.status == "passed" for v in cases)
         score = round(max_scores[item] * passed / len(cases), SCORE_DECIMALS) if cases else 0.0
-        output = _feedback(item, cases, status, keys, by_item)
+        output = _feedback(item, cases, status, keys, judged)
         if len(cases) < len(by_item[item]):
             output += _excused_note(by_item[item], cases)
         if item in zeroed:
@@ -94,17 +95,19 @@ def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
 
 def _accept_own_scale(by_item: dict[str, list[CaseVerdict]]) -> None:
     """An activation's derivative is judged against the student's own scale: when
-    linear.backward shows that backward() divides every gradient by some count (the mean
-    moved out of the loss), activation cases wrong by exactly that count pass; the mistake
-    costs linear.backward (and the loss's dJdy_hat), once."""
-    shown = {v.scaled_by for v in by_item["linear.backward"] if v.scaled_by}
+    linear.backward shows gradients divided by some count (the mean moved out of the loss
+    into backward(), or bias gradients averaged over the batch), activation cases wrong by
+    exactly those divisions pass; the mistake costs linear.backward, once."""
+    shown = {pair for v in by_item["linear.backward"] for pair in v.scaled}
     for item in BACKWARD_ITEMS:
         if item == "linear.backward":
             continue
         for verdict in by_item[item]:
-            if verdict.status == "failed" and verdict.scaled_by in shown:
-                verdict.staff.append(f"passed on the student's own scale (every gradient divided "
-                                     f"by {verdict.scaled_by}, as in linear.backward)")
+            if verdict.status == "failed" and verdict.scaled and verdict.scaled <= shown:
+                verdict.staff.append("passed on the student's own scale ("
+                                     + ", ".join(f"{name} divided by {count}"
+                                                 for name, count in sorted(verdict.scaled))
+                                     + ", as in linear.backward)")
                 verdict.status, verdict.messages = "passed", []
 
 
@@ -142,14 +145,14 @@ def _message_keys(cases: list[CaseVerdict]) -> dict[str, str]:
 
 
 def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str],
-              keys: dict[str, dict[str, str]], by_item: dict[str, list[CaseVerdict]]) -> str:
+              keys: dict[str, dict[str, str]], judged: dict[str, list[CaseVerdict]]) -> str:
     bad = [v for v in cases if v.status != "passed"]
     if not bad:
         return f"all {len(cases)} cases passed"
     kind = "wrong" if status[item] == "failed" else "failed"
     shown = "; ".join(list(keys[item].values())[:MAX_MESSAGES])
     text = f"{len(bad)} of {len(cases)} cases {kind}: {shown}"
-    origin = _crash_origin(item, bad, by_item)
+    origin = _crash_origin(item, bad, judged)
     if origin:
         return text + (f" (likely cause: the same exception is raised in {origin}'s cases; "
                        f"fix it there first)")
@@ -162,15 +165,15 @@ def _feedback(item: str, cases: list[CaseVerdict], status: dict[str, str],
     return text
 
 
-def _crash_origin(item: str, bad: list[CaseVerdict], by_item: dict[str, list[CaseVerdict]]) -> str:
+def _crash_origin(item: str, bad: list[CaseVerdict], judged: dict[str, list[CaseVerdict]]) -> str:
     """The most basic item this one depends on (linear.forward before linear.backward before
-    the activations) whose cases raise the same exception at the same line: shared code
-    that crashes (a batch size hard-coded as 10) is one mistake, named where it starts."""
+    the activations) whose judged cases raise the same exception at the same line: shared
+    code that crashes (a batch size hard-coded as 10) is one mistake, named where it starts."""
     raised = {v.raised for v in bad if v.raised}
     if not raised:
         return ""
     for dependency in _dependencies(item):
-        if any(v.raised in raised for v in by_item[dependency]):
+        if any(v.raised in raised for v in judged[dependency]):
             return dependency
     return ""
 

@@ -48,7 +48,24 @@ VARIANTS = [
        {"linear.forward"}),
     _v("linear_forward_untransposed_W1", [("z1 = x @ W1.T + b1", "z1 = x @ W1 + b1")],
        {"linear.forward", "linear.backward"}),
+    _v("linear_forward_batch_size_hard_coded", [("z1 = x @ W1.T + b1", "z1 = x.reshape(10, -1) @ W1.T + b1")],
+       # shared code: every item that runs forward() raises; named where it starts
+       {"linear.forward", "linear.backward", "relu.forward", "relu.backward", "sigmoid.forward",
+        "sigmoid.backward", "identity.forward", "identity.backward"},
+       {"relu.forward": "the same exception is raised in linear.forward's cases",
+        "sigmoid.backward": "the same exception is raised in linear.forward's cases"}),
     # linear.backward
+    _v("linear_backward_mean_in_backward",
+       # the loss returns the gradient of the sum, backward() divides every gradient by the
+       # batch size: end to end the same, but linear.backward's gradients are not, and the
+       # activations' derivatives are right (judged on the student's own scale)
+       [("dJdy_hat = 2 * diff / diff.numel()", "dJdy_hat = 2 * diff / diff.shape[1]"),
+        ("        self.grads['dJdb1'] = dJdz1.sum(dim=0)\n",
+         "        self.grads['dJdb1'] = dJdz1.sum(dim=0)\n"
+         "        for name in self.grads:\n"
+         "            self.grads[name] = self.grads[name] / x.shape[0]\n")],
+       {"linear.backward", "mse_loss.backward"},
+       {"linear.backward": "every gradient is divided by the batch size in backward()"}),
     _v("linear_backward_transposed_dJdW2",
        [("self.grads['dJdW2'] = dJdz3.T @ z2", "self.grads['dJdW2'] = z2.T @ dJdz3")],
        {"linear.backward"}, {"linear.backward": "the weight gradient is transposed"}),
@@ -72,6 +89,12 @@ VARIANTS = [
        {"relu.backward"}, {"relu.backward": "ReLU derivative is wrong where its input is at or below 0"}),
     _v("relu_backward_value_not_slope", [("return (z > 0).to(z.dtype)", "return z.clamp(min=0)")],
        {"relu.backward"}),
+    _v("relu_backward_just_below_zero", [("return (z > 0).to(z.dtype)", "return (z >= -0.05).to(z.dtype)")],
+       {"relu.backward"}, {"relu.backward": "ReLU derivative is wrong where its input is at or below 0"}),
+    _v("relu_backward_divided_by_batch",
+       [("return (z > 0).to(z.dtype)", "return (z > 0).to(z.dtype) / z.shape[0]")],
+       # divided in the activation only: not the student's own scale (linear.backward is right)
+       {"relu.backward"}),
     # sigmoid.forward
     _v("sigmoid_forward_sign", [("return 1 / (1 + torch.exp(-z))", "return 1 / (1 + torch.exp(z))")],
        # sigmoid before sigmoid: g's derivative is taken at the wrong z3
@@ -84,6 +107,19 @@ VARIANTS = [
        {"sigmoid.backward"}, {"sigmoid.backward": "computed from z instead of from sigmoid(z)"}),
     _v("sigmoid_backward_no_one_minus", [("return s * (1 - s)", "return s")],
        {"sigmoid.backward"}),
+    # identity: its absence costs the identity items only, not linear or mixed relu/sigmoid
+    _v("identity_forward_missing", [("        return 1 / (1 + torch.exp(-z))\n    return z\n",
+                                     "        return 1 / (1 + torch.exp(-z))\n")],
+       {"identity.forward", "identity.backward"},
+       {"identity.backward": "the same exception is raised in identity.forward's cases",
+        "linear.forward": "not counted here"}),
+    _v("identity_forward_as_relu", [("        return 1 / (1 + torch.exp(-z))\n    return z\n",
+                                     "        return 1 / (1 + torch.exp(-z))\n    return z.clamp(min=0)\n")],
+       {"identity.forward"}),
+    _v("identity_backward_missing", [("    return torch.ones_like(z)\n", "")],
+       {"identity.backward"}, {"identity.backward": "backward() raised an exception"}),
+    _v("identity_backward_zero", [("    return torch.ones_like(z)\n", "    return torch.zeros_like(z)\n")],
+       {"identity.backward"}),
     # mse_loss.forward
     _v("mse_forward_sum", [("J = (diff ** 2).mean()", "J = (diff ** 2).sum()")],
        {"mse_loss.forward"}, {"mse_loss.forward": "sum over the elements"}),
