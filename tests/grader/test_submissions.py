@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from conftest import AUTOGRADER, REPO, mlp_tests
+from grader.mlp.items import ITEMS
 from variants import apply
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -24,7 +25,7 @@ def test_reference_scores_full_marks_through_the_cli_reproducibly(tmp_path):
     assert runs[0].stdout == runs[1].stdout
     report = json.loads(runs[0].stdout)
     mlp = [t for t in report["tests"] if t["name"].startswith("mlp.")]
-    assert len(mlp) == 10 and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in mlp)
+    assert len(mlp) == len(ITEMS) and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in mlp)
     assert report["seed"] == 4242 and report["status"] == "graded"
     assert all(t["status"] == "skipped" for t in report["tests"] if t["name"].startswith("gd."))
     # gd.py was not submitted, so it is out of this grade: a correct mlp.py alone is 100%.

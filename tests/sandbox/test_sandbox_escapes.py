@@ -22,6 +22,7 @@ import redis
 
 from conftest import CHECKOUT, assert_nothing_left
 from grader import grade
+from grader.mlp.items import ITEMS
 from sandbox_attacks import ATTACKS, Attack
 
 AUTOGRADER = str(Path(sys.executable).parent / "autograder")
@@ -99,7 +100,7 @@ def test_attack_is_contained(attack: Attack, tmp_path: Path, token: str, host_di
     text = completed.stdout.decode()
     report = json.loads(text)
     tests = mlp_tests(report)
-    assert report["status"] in ("graded", "error") and len(tests) == 10
+    assert report["status"] in ("graded", "error") and len(tests) == len(ITEMS)
     assert not any("internal error" in error for error in report["errors"])
 
     # A clear status and message for each item.
