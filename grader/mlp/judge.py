@@ -17,8 +17,19 @@ from grader.outputs import CaseOutput
 _FUNCTION = {"forward": "forward()", "backward": "backward()"}
 
 
+_IDENTITY_HINT = ("f and g may each be 'identity' (the handout lists relu | sigmoid | identity): "
+                  "is it handled in forward() and in backward()?")
+
+
 def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Settings) -> CaseVerdict:
     """Compare one case's outputs; the verdict carries student and staff messages."""
+    verdict = _judge(case, run, expected, settings)
+    if case.item.startswith("identity.") and verdict.status == "error" and not run.import_error:
+        verdict.messages.append(_IDENTITY_HINT)  # the usual cause: a branch nobody wrote
+    return verdict
+
+
+def _judge(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Settings) -> CaseVerdict:
     verdict = CaseVerdict(case=case)
     e = expected[case.case_id]
     if run.import_error:  # the traceback is in the report's errors, once
