@@ -139,3 +139,16 @@ def test_bce_slack_still_rejects_wrong_gradients(settings, wrong):
                                         expected["dJdy_hat"], settings.rtol, settings.atol_scale, None,
                                         allowed_error(expected, "dJdy_hat", settings.float32_error_factor)).status)
     assert "failed" in statuses
+
+
+@pytest.mark.parametrize("student_shape, expected_shape, status", [
+    ((5,), (1, 5), "passed"),     # dJdW2 squeezed at K = 1: an update W2 -= lr * g still works
+    ((), (1,), "passed"),         # dJdb2 as a scalar at K = 1
+    ((1,), (), "passed"),         # J as a one-element tensor
+    ((5,), (5, 1), "error"),      # y_hat (B, 1) as (B,): broadcasts to (B, B) in the loss
+    ((1, 5), (5,), "error"),      # a bias gradient kept as (1, h): b would become (1, h)
+])
+def test_a_squeeze_at_size_1_is_judged_by_its_use(settings, student_shape, expected_shape, status):
+    expected = np.arange(1.0, 1.0 + int(np.prod(expected_shape))).reshape(expected_shape)
+    student = expected.reshape(student_shape)
+    assert compare_output("g", student, None, expected, settings.rtol, settings.atol_scale).status == status
