@@ -1,0 +1,76 @@
+"""Labels of one gd.py: each gd check correct or wrong.
+
+The student's gradient_descent(image, model, loss, iterations=256) runs as the handout's main()
+calls it (a 224x224 start image made the same way, `lambda t: t[0, label].mean()`), once per
+target class, on a fresh copy of the oracle's classifier (gd_net.py) in eval mode.
+
+- target_probability: for every target, the returned picture (as returned, or clamped to
+  [0, 1], whichever scores higher, and with a batch axis added if it lost it) gets the target
+  class a probability of at least PROBABILITY_BAR. One mistake, one deduction: an image left
+  outside [0, 1] or of the wrong shape loses shape_and_range, not this.
+- shape_and_range: a tensor of the input's shape, every value in [0, 1].
+- model_unchanged: every weight and BatchNorm statistic as before.
+- finite: no NaN or infinity in the returned image.
+Measured (gd_net's table in the module docstring): correct strategies end at 0.99-1.00,
+descent at 0.00-0.07, a no-op at the start's 0.09-0.11.
+"""
+
+import copy
+
+import torch
+
+from . import gd_net
+from .student import CudaOnCpu, silenced
+
+CHECKS = ("gd.target_probability", "gd.shape_and_range", "gd.model_unchanged", "gd.finite")
+TARGETS = (2, 7)
+PROBABILITY_BAR = 0.5
+RANGE_SLACK = 1e-6
+
+
+def _picture(returned) -> torch.Tensor | None:
+    """The returned image as a float (1, 3, H, W) tensor, when it can be read as one."""
+    if not isinstance(returned, torch.Tensor):
+        return None
+    image = returned.detach().to("cpu", torch.float32)
+    if image.dim() == 3:
+        image = image[None]
+    if image.dim() != 4 or image.shape[:2] != (1, 3) or min(image.shape[2:]) < 16:
+        return None
+    return image
+
+
+def _run_once(module, classifier, label: int, seed: int):
+    """(returned, model after the call); raises what the student's code raises."""
+    generator = torch.Generator().manual_seed(seed)
+    image = gd_net.start_images(1, generator)
+    image.requires_grad_()
+    model = copy.deepcopy(classifier)
+    gd_net.seeded_jitter(seed)
+    with silenced(), CudaOnCpu():
+        returned = module.gradient_descent(image, model, lambda tensor: tensor[0, label].mean())
+    return image, returned, model
+
+
+def label_gd(module, classifier) -> dict[str, str]:
+    ok = dict.fromkeys(CHECKS, True)
+    for index, label in enumerate(TARGETS):
+        try:
+            image, returned, model = _run_once(module, classifier, label, seed=1000 + index)
+        except Exception:
+            return dict.fromkeys(CHECKS, "wrong")
+        picture = _picture(returned)
+        finite = picture is not None and bool(torch.isfinite(picture).all())
+        ok["gd.finite"] &= finite or (isinstance(returned, torch.Tensor)
+                                      and bool(torch.isfinite(returned.detach()).all()))
+        ok["gd.shape_and_range"] &= (isinstance(returned, torch.Tensor)
+                                     and tuple(returned.shape) == tuple(image.shape) and finite
+                                     and float(picture.min()) >= -RANGE_SLACK
+                                     and float(picture.max()) <= 1 + RANGE_SLACK)
+        ok["gd.model_unchanged"] &= gd_net.same_state(model, classifier)
+        best = 0.0
+        if finite:
+            best = max(gd_net.target_probability(classifier, picture, label),
+                       gd_net.target_probability(classifier, picture.clamp(0, 1), label))
+        ok["gd.target_probability"] &= best >= PROBABILITY_BAR
+    return {check: "correct" if ok[check] else "wrong" for check in CHECKS}
