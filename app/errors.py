@@ -37,6 +37,14 @@ class NotFound(ServiceError):
     status_code = 404
 
 
+class RequestTimeout(ServiceError):
+    status_code = 408
+
+
+class Conflict(ServiceError):
+    status_code = 409
+
+
 class UploadTooLarge(ServiceError):
     status_code = 413
 
@@ -47,6 +55,10 @@ class UnsupportedUpload(ServiceError):
 
 class Unprocessable(ServiceError):
     status_code = 422
+
+
+class Unavailable(ServiceError):
+    status_code = 503
 
 
 class RateLimited(ServiceError):
@@ -70,6 +82,16 @@ async def render_validation_error(request: Request, error: RequestValidationErro
     return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
 
+async def render_internal_error(request: Request, error: Exception) -> JSONResponse:
+    # Starlette's last-resort handler: it runs outside the app's middleware, so the header
+    # every response carries is set here too. Starlette raises the exception again after
+    # this answer, and uvicorn logs it.
+    return JSONResponse({"detail": "internal server error: the service failed on this "
+                                   "request; try again later"}, status_code=500,
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, render_service_error)
     app.add_exception_handler(RequestValidationError, render_validation_error)
+    app.add_exception_handler(Exception, render_internal_error)

@@ -7,7 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.request_body import BoundedRequestBody
+from app.api.response_headers import ResponseHeaders
 from app.api.routes import assignments, health, submissions
+from app.api.uploads import request_max_bytes, too_large_detail
 from app.clock import Clock, utc_now
 from app.db.engine import make_engine, make_session_factory
 from app.errors import install_error_handlers
@@ -29,7 +32,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
         redis = redis_client(settings.broker_url)
         state = app.state
         state.settings, state.clock = settings, clock
-        state.sessions = make_session_factory(engine)
+        state.engine, state.sessions = engine, make_session_factory(engine)
         state.queue = GradeQueue(make_celery(settings), settings)
         state.metrics = make_registry(state.sessions, redis, state.queue)
         sweeper = asyncio.create_task(run_sweeps(state)) if sweep else None
@@ -41,9 +44,20 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
             redis.close()
             engine.dispose()
 
-    app = FastAPI(title="autograder", version="1", lifespan=lifespan,
+    # The interactive docs load their JavaScript from a CDN, and the schema maps the API for
+    # anyone: not in production. No slash redirects: Starlette builds their URL from the
+    # client's Host header, so a forged Host would steer a browser elsewhere.
+    docs = settings.environment != "production"
+    app = FastAPI(title="autograder", version="1", lifespan=lifespan, redirect_slashes=False,
+                  openapi_url="/openapi.json" if docs else None,
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
                   description="Upload homework, follow its grading, read reports and scores.")
     install_error_handlers(app)
+    # Outermost last: headers go on every answer, the body bounds on every request.
+    app.add_middleware(BoundedRequestBody, max_bytes=request_max_bytes(settings),
+                       timeout_s=settings.request_body_timeout_s,
+                       too_large=too_large_detail(settings))
+    app.add_middleware(ResponseHeaders)
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(assignments.router, prefix="/api/v1")
     app.include_router(health.router)

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
 
     upload_max_kb: int = Field(256, gt=0)
     """Largest accepted file, per file."""
+    request_header_max_kb: int = Field(16, gt=0)
+    """Largest request line and headers together (431 beyond): a token is 46 bytes."""
+    request_header_timeout_s: float = Field(10.0, gt=0)
+    """Seconds a client may take to send its request line and headers (408 beyond)."""
+    request_body_timeout_s: float = Field(60.0, gt=0)
+    """Seconds a client may take to send a request's body (408 beyond): both files at their
+    limit (576 KB) take 6 s at 100 KB/s."""
     worker_concurrency: int = Field(2, gt=0)
     """Grades one worker runs at once: one per core. Each prefork child holds about 1.3 GB
     (torch for expected values, and its warm zygotes: AUTOGRADER_WARM_ZYGOTES)."""

@@ -47,9 +47,14 @@ bearer = HTTPBearer(auto_error=False, description="the API token `autograder use
 
 
 def get_current_user(
-        session: SessionDep,
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
-    return authenticate(session, credentials.credentials if credentials else None)
+    # A session of its own, closed before the handler runs: the request's session takes a
+    # connection only when the handler first uses it, so no pooled connection waits on a
+    # client still sending its upload (16 slow uploads held all 15 before, and every other
+    # request got 500 after 30 s). The user comes back detached, its columns loaded.
+    with request.app.state.sessions() as session:
+        return authenticate(session, credentials.credentials if credentials else None)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from app.course import assignment_exists
 from app.errors import BadRequest, UnsupportedUpload, UploadTooLarge, Unprocessable
 from app.services.uploads import FILE_FIELDS, check_field_names, check_files
+from app.settings import Settings
 
 # Room for the multipart framing and the small form fields around two files.
 _FORM_OVERHEAD_BYTES = 64 * 1024
@@ -26,16 +27,25 @@ class Upload:
     user: str | None
 
 
+def request_max_bytes(settings: Settings) -> int:
+    """The largest request body read, of any request: an upload of every file at its limit."""
+    return len(FILE_FIELDS) * settings.upload_max_bytes + _FORM_OVERHEAD_BYTES
+
+
+def too_large_detail(settings: Settings) -> str:
+    return f"the upload is larger than the limit of {settings.upload_max_kb} KB per file"
+
+
 async def read_upload(request: Request) -> Upload:
     settings = request.app.state.settings
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UnsupportedUpload("send the files as multipart/form-data "
                                 "(curl -F mlp=@mlp.py -F gd=@gd.py)")
-    limit = len(FILE_FIELDS) * settings.upload_max_bytes + _FORM_OVERHEAD_BYTES
+    # Refused before a byte of the body is read; a chunked body, which announces no length,
+    # is stopped at the same limit as it arrives (app/api/request_body.py).
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise UploadTooLarge(f"the upload is larger than the limit of "
-                             f"{settings.upload_max_kb} KB per file")
+    if length.isdigit() and int(length) > request_max_bytes(settings):
+        raise UploadTooLarge(too_large_detail(settings))
     form = await request.form(max_files=len(FILE_FIELDS) + 1, max_fields=10)
     check_field_names([key for key, _ in form.multi_items()])
     uploads = {}

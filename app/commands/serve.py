@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     from app.db.migrate import upgrade_to_head
     from app.embedded import embedded_redis, worker_process
+    from app.http_server import uvicorn_options
     from app.logs import configure_logging
     from app.main import create_app
     from app.settings import get_settings
@@ -39,5 +40,6 @@ def run(args: argparse.Namespace) -> int:
             broker_url = stack.enter_context(embedded_redis(settings.data_dir))
             settings = settings.model_copy(update={"broker_url": broker_url})
             stack.enter_context(worker_process(broker_url))
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
+                    **uvicorn_options(settings))
     return 0

@@ -4,20 +4,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+POOL_SIZE = 5
+POOL_MAX_OVERFLOW = 10
+"""Connections a process keeps, and opens beyond them under load (SQLAlchemy's defaults,
+named so that the health check knows when all are taken)."""
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_MAX_OVERFLOW}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
+        return create_engine(url, pool_pre_ping=True, **pool)
+    if not parsed.database or parsed.database == ":memory:":
+        pool = {}  # one connection per thread (SingletonThreadPool), no sizes to set
+    else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
     event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+def database_problem(engine: Engine) -> str | None:
+    """Why a request now could not use the database, or None. An exhausted pool is seen
+    without waiting for a connection (a request would wait 30 s, then fail)."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool) and pool.checkedout() >= pool.size() + POOL_MAX_OVERFLOW:
+        return f"all {pool.checkedout()} database connections of the pool are in use"
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return "the database does not answer"
+    return None
 
 
 def _tune_sqlite(connection, _record) -> None:

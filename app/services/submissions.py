@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,7 @@ from app.course import ONE_HOUR, load_course_rules
 from app.db import submissions as submissions_db
 from app.db import users as users_db
 from app.db.models import Submission, User
-from app.errors import Forbidden, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.services.users import is_user_name
 from app.unit_of_work import grade_after_commit
 
@@ -21,11 +22,12 @@ def create_submission(session: Session, *, submitter: User, assignment: str,
                       files: Mapping[str, bytes], for_user: str | None,
                       idempotency_key: str | None, now: datetime) -> Submission:
     """Stores a checked upload as queued and queues it once the request commits; a repeated
-    idempotency key returns the first submission instead."""
+    idempotency key returns the first submission instead (409 if the upload differs)."""
+    upload = _Upload(assignment, dict(files), _student_name(submitter, for_user))
     if idempotency_key is not None:
         earlier = submissions_db.find_by_idempotency_key(session, submitter.id, idempotency_key)
         if earlier is not None:
-            return earlier
+            return _same_upload_or_conflict(earlier, upload, idempotency_key)
     student = _student_submitted_for(session, submitter, for_user)
     rules = load_course_rules(assignment)
     late_days, penalty = rules.lateness(now)
@@ -43,9 +45,34 @@ def create_submission(session: Session, *, submitter: User, assignment: str,
         earlier = submissions_db.find_by_idempotency_key(session, submitter.id, idempotency_key)
         if earlier is None:
             raise
-        return earlier
+        return _same_upload_or_conflict(earlier, upload, idempotency_key)
     grade_after_commit(session, submission.id, submission.generation)
     return submission
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """What an upload asks for, as compared when its idempotency key was seen before."""
+
+    assignment: str
+    files: dict[str, bytes]
+    student: str | None
+    """The student it counts for: the submitter, or the one a CI token names."""
+
+
+def _student_name(submitter: User, for_user: str | None) -> str | None:
+    return submitter.name if submitter.role == "student" and for_user is None else for_user
+
+
+def _same_upload_or_conflict(earlier: Submission, upload: _Upload, key: str) -> Submission:
+    """A retry gets the submission it made; another upload under the same key is refused,
+    rather than answered with a submission of other files."""
+    stored = _Upload(earlier.assignment, {f.name: f.content for f in earlier.files},
+                     earlier.user.name)
+    if stored != upload:
+        raise Conflict(f"Idempotency-Key {key!r} was used for submission {earlier.id}, "
+                       "with other files or fields; send a new key for a new upload")
+    return earlier
 
 
 def _student_submitted_for(session: Session, submitter: User, for_user: str | None) -> User:

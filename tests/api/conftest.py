@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from app.clock import utc_now
 from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
+from app.http_server import uvicorn_options
 from app.main import create_app
 from app.services.users import create_user
 from app.settings import Settings
@@ -149,14 +150,16 @@ def start_worker(tmp_path):
 
 @pytest.fixture
 def serve(settings):
-    """Serves the app with uvicorn on a free port in a thread: `serve(**settings) -> URL`."""
+    """Serves the app with uvicorn on a free port in a thread, as `autograder serve` does:
+    `serve(**settings) -> URL`."""
     servers = []
 
     def start(**overrides) -> str:
         port = free_port()
-        app = create_app(settings.model_copy(update=overrides), sweep=False)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="on"))
+        served = settings.model_copy(update=overrides)
+        server = uvicorn.Server(uvicorn.Config(
+            create_app(served, sweep=False), host="127.0.0.1", port=port, log_level="warning",
+            lifespan="on", **uvicorn_options(served)))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))

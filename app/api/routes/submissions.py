@@ -25,7 +25,8 @@ ArtifactName = Annotated[str, Path(max_length=100, pattern=NAME_PATTERN)]
 
 
 @router.post("", status_code=202, response_model=SubmissionOut, openapi_extra=UPLOAD_BODY,
-             responses={code: {"model": ErrorOut} for code in (400, 403, 413, 415, 422, 429)})
+             responses={code: {"model": ErrorOut}
+                        for code in (400, 403, 408, 409, 413, 415, 422, 429)})
 def create_submission(session: SessionDep, user: CurrentUser, upload: UploadDep, now: NowDep,
                       idempotency_key: IdempotencyKey = None) -> dict:
     """Accept mlp.py and/or gd.py for grading."""
@@ -68,4 +69,6 @@ def read_submission_artifact(session: SessionDep, user: CurrentUser,
                              submission_id: SubmissionId, name: ArtifactName) -> Response:
     """Download a file the grade produced, such as the gd.py image."""
     artifact = read_artifact(session, user, submission_id, name)
-    return Response(artifact.data, media_type=artifact.media_type)
+    # A download, never a page; the name is safe in quotes (ArtifactName's pattern).
+    return Response(artifact.data, media_type=artifact.media_type, headers={
+        "Content-Disposition": f'attachment; filename="submission-{submission_id}-{name}"'})
