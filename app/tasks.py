@@ -42,6 +42,12 @@ def grade_submission(self, submission_id: int, generation: int) -> None:
 
 def _retry_or_give_up(task, context, submission_id, generation, fault, ids) -> None:
     settings = context.settings
+    if isinstance(fault, InternalFault) and not fault.retry:
+        # A bug of the grader's own code, met on this file: another try meets it again.
+        log.error("grader fault that repeats identically; stored as error, not retried",
+                  extra={**ids, "fault": str(fault)})
+        _store_fault(context, submission_id, generation, fault)
+        return
     if task.request.retries < settings.task_max_retries:
         log.warning("infrastructure fault, retrying", extra={**ids, "fault": str(fault),
                                                              "retry": task.request.retries + 1})
@@ -53,6 +59,10 @@ def _retry_or_give_up(task, context, submission_id, generation, fault, ids) -> N
               extra={**ids, "fault": str(fault)})
     if not isinstance(fault, InternalFault):
         raise fault
+    _store_fault(context, submission_id, generation, fault)
+
+
+def _store_fault(context, submission_id: int, generation: int, fault: InternalFault) -> None:
     with context.sessions.begin() as session:
         job = begin_grading(session, submission_id, generation, utc_now())
         if job is not None:

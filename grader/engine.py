@@ -31,7 +31,10 @@ class Grading:
 
     report: Report
     internal_fault: bool = False
-    """The grader or its sandbox failed: exit 1, retry; never the student's zero."""
+    """The grader or its sandbox failed: exit 1; never the student's zero."""
+    retry: bool = False
+    """The fault may pass on another try (the sandbox or the machine failed); a bug of the
+    grader's own code, whatever the file made it do, fails the same way every time."""
     unusable: list[str] = field(default_factory=list)
     """Reasons a submitted file is not usable input at all (empty, binary, not UTF-8)."""
     graded_any: bool = False
@@ -62,10 +65,10 @@ def grade_submission(files: Mapping[str, bytes], assignment: str = "hw1",
             grades = [mlp.result(), gd.result()]
     except GraderError as error:
         log.exception("grading failed")
-        return _fault(seed, str(error))
+        return _fault(seed, str(error), retry=True)
     except Exception as error:  # noqa: BLE001 - a grader bug must become a report, not a traceback
         log.exception("grader bug")
-        return _fault(seed, f"{type(error).__name__} in the grader")
+        return _fault(seed, f"{type(error).__name__} in the grader", retry=False)
     report = grading.report
     for file_grade in grades:
         report.tests += file_grade.tests
@@ -88,11 +91,11 @@ def _empty_report(seed: int) -> Report:
                   grader_version=GRADER_VERSION)
 
 
-def _fault(seed: int, why: str) -> Grading:
+def _fault(seed: int, why: str, retry: bool) -> Grading:
     report = _empty_report(seed)
     report.status = "error"
     report.errors.append(INTERNAL_ERROR.format(why))
-    return Grading(report=report, internal_fault=True)
+    return Grading(report=report, internal_fault=True, retry=retry)
 
 
 def _grade_mlp(data: bytes | None, spec: Assignment, seed: int, grading: Grading) -> FileGrade:

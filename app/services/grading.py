@@ -15,11 +15,13 @@ from grader.report import Report
 
 class InternalFault(Exception):
     """Grading failed for a reason that is not the student's (sandbox, grader, machine):
-    retried, never scored."""
+    never scored; retried when another try may pass."""
 
-    def __init__(self, message: str, report: Report | None = None):
+    def __init__(self, message: str, report: Report | None = None, retry: bool = True):
         super().__init__(message)
         self.report = report
+        self.retry = retry
+        """False for a bug of the grader's own code: it fails the same way every time."""
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,15 @@ def requeue_after_fault(session: Session, submission_id: int, generation: int,
 
 
 def run_grader(job: GradingJob) -> Report:
-    """The engine's report; InternalFault when the engine failed rather than the student."""
+    """The engine's report; InternalFault when the engine failed rather than the student.
+    Whatever the file's text makes the engine do, even raise, ends here as a report: the
+    engine turns every exception into one."""
     from grader import grade_submission
 
     grading = grade_submission(job.files, assignment=job.assignment, seed=None)
     if grading.internal_fault:
         raise InternalFault("; ".join(grading.report.errors) or "the grader failed",
-                            grading.report)
+                            grading.report, retry=grading.retry)
     return grading.report
 
 
