@@ -1,6 +1,7 @@
 """An infrastructure fault (here: no bubblewrap on the worker's PATH) is retried, and when
 the retries are spent the submission says `error` with no score: never a student's zero.
-A student's own broken code is graded at once, without retries."""
+A student's own broken code is graded at once, without retries, and so is a fault of the
+grader's own code, which would fail the same way on every try."""
 
 from __future__ import annotations
 
