@@ -130,7 +130,8 @@ def test_slow_uploads_leave_the_api_to_everyone_else(serve_command, users):
     try:
         for _ in range(16):
             sock = connect(server.port)
-            sock.sendall(upload_head(users["alice"], "Content-Length: 103") + b"--b\r\nContent-Dispo")
+            sock.sendall(upload_head(users["alice"], "Content-Length: 103")
+                         + b"--b\r\nContent-Disposi")  # 20 bytes
             slow.append(sock)
         time.sleep(0.5)  # each is authenticated and waits for the rest of its body
         started = time.monotonic()
