@@ -45,7 +45,8 @@ def main(argv=None) -> int:
                 problems += 1
                 print(f"STORED {result.name} {item}: oracle {result.labels[item]}, labels.json {stored[result.name].get(item)}")
         print(f"  {result.name:45s} {result.seconds:6.1f} s  wrong: "
-              + (", ".join(i for i in items if result.labels[i] == "wrong") or "none"))
+              + (", ".join(i for i in items if result.labels[i] == "wrong") or "none")
+              + (f"  ({result.note})" if result.note else ""))
     if args.write:
         merged = {**stored, **{r.name: r.labels for r in results}}
         LABELS_JSON.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")

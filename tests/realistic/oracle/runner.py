@@ -3,6 +3,8 @@ then each file is imported and judged in a forked child of its own (two at a tim
 file's patches, globals and threads never reach another's labels."""
 
 import multiprocessing
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,8 @@ class FileLabels:
     """Path relative to tests/realistic, e.g. `mlp/c01_plain.py`."""
     labels: dict[str, str]
     seconds: float
+    note: str = ""
+    """What was measured (gd: the target's probability and the model's distinct inputs)."""
 
 
 def kind_of(name: str) -> str:
@@ -40,17 +44,20 @@ def every_file() -> list[str]:
 def _label_in_child(name: str) -> FileLabels:
     started = time.perf_counter()
     torch.set_num_threads(1)
+    os.chdir(tempfile.mkdtemp(prefix="oracle-"))  # whatever the file saves lands here
     spy = install_engine_spy()
     items = mlp_labels.ITEMS if kind_of(name) == "mlp" else gd_labels.CHECKS
     try:
         module = load_module(REALISTIC / name, "student_" + Path(name).stem)
-    except Exception:
-        return FileLabels(name, dict.fromkeys(items, "wrong"), time.perf_counter() - started)
+    except Exception as error:
+        return FileLabels(name, dict.fromkeys(items, "wrong"), time.perf_counter() - started,
+                          f"import raised {type(error).__name__}")
+    note = ""
     if kind_of(name) == "mlp":
         labels = mlp_labels.MlpLabeler(mlp_labels.Driver(module, spy), _SUITE).labels()
     else:
-        labels = gd_labels.label_gd(module, _CLASSIFIER)
-    return FileLabels(name, labels, time.perf_counter() - started)
+        labels, note = gd_labels.label_gd(module, _CLASSIFIER)
+    return FileLabels(name, labels, time.perf_counter() - started, note)
 
 
 def label_files(names: list[str], jobs: int = 2) -> list[FileLabels]:
