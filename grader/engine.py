@@ -75,6 +75,7 @@ def grade_submission(files: Mapping[str, bytes], assignment: str = "hw1",
         report.integrity += file_grade.integrity
         report.errors += file_grade.errors
         report.artifacts += file_grade.artifacts
+        report.notes += file_grade.notes
     report.score = round(sum(t.score for t in report.tests), 4)
     # A file not submitted is out of this grade (its items are listed as skipped), so a
     # correct mlp.py alone is 100%; the per-test scores keep what the course grade needs.
@@ -110,7 +111,8 @@ def _grade_mlp(data: bytes | None, spec: Assignment, seed: int, grading: Grading
     from grader.mlp.grade import grade_mlp  # imports torch: only when there is code to grade
 
     grading.graded_any = True
-    return grade_mlp(check.source, spec.mlp, seed, spec.limits_for("mlp"), spec.integrity)
+    return _noting_gpu_code("mlp.py", check.source,
+                            grade_mlp(check.source, spec.mlp, seed, spec.limits_for("mlp"), spec.integrity))
 
 
 def _mlp_tests(max_scores: dict[str, float], status: str, output: str) -> list[TestResult]:
@@ -137,4 +139,16 @@ def _grade_gd(data: bytes | None, spec: Assignment, seed: int, grading: Grading)
             test.status, test.output, test.score = "error", check.problem, 0.0
         return FileGrade(tests=skipped.tests, errors=[check.problem])
     grading.graded_any = True
-    return grade_gd(check.source, spec.gd, seed, limits)
+    return _noting_gpu_code("gd.py", check.source, grade_gd(check.source, spec.gd, seed, limits))
+
+
+def _noting_gpu_code(name: str, source: str, file_grade: FileGrade) -> FileGrade:
+    """The grade with a note when the file asks for a GPU: its harness ran it on the CPU
+    (grader/harness/cuda_on_cpu.py decides the same way, from the same source)."""
+    from grader.harness.cuda_on_cpu import asks_for_cuda
+
+    if asks_for_cuda(source):
+        file_grade.notes.append(f"{name} asks for a GPU (cuda); the grader has none and ran it on "
+                                f"the CPU: tensors and modules sent to cuda stayed on the CPU, at "
+                                f"no cost in points")
+    return file_grade

@@ -70,6 +70,9 @@ class Report:
     errors: list[str] = field(default_factory=list)
     """Why nothing (or part) could be graded, in words a student understands."""
     artifacts: list[Artifact] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the grader did differently from what the code asked, at no cost in points, such as
+    running GPU code on the CPU; for the student."""
 
     def to_dict(self, audience: Literal["student", "staff"] = "student") -> dict:
         """The JSON report of the contract; staff see `staff_output`, students do not."""
@@ -92,6 +95,7 @@ class Report:
             "integrity": [asdict(flag) for flag in self.integrity],
             "errors": list(self.errors),
             "artifacts": [{"name": a.name, "media_type": a.media_type} for a in self.artifacts],
+            "notes": list(self.notes),
         }
 
 
@@ -103,3 +107,4 @@ class FileGrade:
     integrity: list[IntegrityFlag] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

@@ -164,3 +164,18 @@ class ResultWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+def run_cuda_on_cpu_if_asked(module_name: str) -> bool:
+    """Before importing the submission: if its source names cuda, send CUDA tensors and modules
+    to the CPU for the rest of the process (cuda_on_cpu.py). True when it did."""
+    import cuda_on_cpu  # next to this file inside the sandbox
+
+    try:
+        source = (SUBMISSION_DIR / f"{module_name}.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False  # import_submission says the file is missing
+    if not cuda_on_cpu.asks_for_cuda(source):
+        return False
+    cuda_on_cpu.install()
+    return True

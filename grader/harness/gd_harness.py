@@ -3,9 +3,10 @@
 Like the other harnesses it judges nothing: for the target of /work/in/job.json it calls
 gradient_descent(start image, model, loss, iterations=N) exactly as the handout's main()
 does, and records what came back (the image) and the model's state afterwards (to show
-whether the submission changed the weights). The trusted side recomputes the probability
-with its own copy of the classifier. One job is one call: a grade's calls run in jobs of
-their own, at once.
+whether the submission changed the weights), and the last input the model was called on
+(so the trusted side can tell a returned image from a returned normalised tensor). The
+trusted side recomputes the probability with its own copy of the classifier. One job is one
+call: a grade's calls run in jobs of their own, at once.
 
 Inputs: in/job.json ({"module", "seed", "iterations", "call_time_s", "target": {"id",
 "label", "start"}}), in/classifier.npz (state_dict arrays), member <start> of
@@ -41,6 +42,7 @@ def main() -> int:
     writer = common.ResultWriter()
     # One thread, as on the grading machine: sums then come out bit-identical run to run.
     torch.set_num_threads(1)
+    common.run_cuda_on_cpu_if_asked(job.get("module", "gd"))  # GPU code runs on the CPU
     try:
         module = common.import_submission(job.get("module", "gd"))
     except common.SubmissionImportError as error:
@@ -74,6 +76,13 @@ def run_label(function, model: torch.nn.Module, start: np.ndarray, target: dict,
     image.requires_grad_()  # as main() does before calling gradient_descent
     record: dict = {"status": "ok", "label": label}
     call_time_s = float(job["call_time_s"])
+    last_input: list[torch.Tensor] = []
+
+    def keep_input(module, inputs):
+        if inputs and isinstance(inputs[0], torch.Tensor):
+            last_input[:] = [inputs[0].detach()]  # a reference: the harness copies it once, after
+
+    hook = model.register_forward_pre_hook(keep_input)
     started = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, call_time_s)
     try:
@@ -89,11 +98,16 @@ def run_label(function, model: torch.nn.Module, start: np.ndarray, target: dict,
         return record, {}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        hook.remove()
     record["elapsed_s"] = round(time.monotonic() - started, 3)
     arrays: dict[str, np.ndarray] = {}
     array, record["described"] = common.to_array(returned)
     if array is not None:
         arrays["image"] = array
+    if last_input:
+        model_input, _ = common.to_array(last_input[0])
+        if model_input is not None:
+            arrays["model_input"] = model_input
     try:
         arrays["weights"] = classifier_net.state_vector(model).numpy()
     except (RuntimeError, TypeError, AttributeError) as error:

@@ -91,6 +91,9 @@ class SandboxPolicy:
                 # the machine has 2 cores shared by concurrent grades.
                 "OMP_NUM_THREADS": "1",
                 "MKL_NUM_THREADS": "1",
+                # Students' gd.py plot with matplotlib: no display here, so the file backend
+                # (plt.show() then only warns). Its cache goes to $HOME/.cache, in /work.
+                "MPLBACKEND": "Agg",
             },
         )
 

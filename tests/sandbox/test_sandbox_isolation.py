@@ -34,7 +34,7 @@ def test_the_environment_holds_only_what_the_policy_lists(planted_secret: dict) 
     seen = probe_json("import os, json\nprint(json.dumps(dict(os.environ)))")
     seen.pop("PWD", None)  # set by the shell-less exec of bwrap --chdir
     assert seen == {"PATH": "/opt/venv/bin", "HOME": "/work", "LANG": "C.UTF-8",
-                    "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+                    "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
 def test_not_root_no_capabilities_no_new_privileges() -> None:
