@@ -33,8 +33,9 @@ class Grading:
     internal_fault: bool = False
     """The grader or its sandbox failed: exit 1; never the student's zero."""
     retry: bool = False
-    """The fault may pass on another try (the sandbox or the machine failed); a bug of the
-    grader's own code, whatever the file made it do, fails the same way every time."""
+    """The fault may pass on another try (the sandbox or the machine failed: GraderError,
+    OSError, MemoryError); a bug of the grader's own code, whatever the file made it do,
+    fails the same way every time."""
     unusable: list[str] = field(default_factory=list)
     """Reasons a submitted file is not usable input at all (empty, binary, not UTF-8)."""
     graded_any: bool = False
@@ -68,7 +69,8 @@ def grade_submission(files: Mapping[str, bytes], assignment: str = "hw1",
         return _fault(seed, str(error), retry=True)
     except Exception as error:  # noqa: BLE001 - a grader bug must become a report, not a traceback
         log.exception("grader bug")
-        return _fault(seed, f"{type(error).__name__} in the grader", retry=False)
+        return _fault(seed, f"{type(error).__name__} in the grader",
+                      retry=isinstance(error, (OSError, MemoryError)))
     report = grading.report
     for file_grade in grades:
         report.tests += file_grade.tests
