@@ -1,5 +1,5 @@
-# style: bias gradients .sum(0).squeeze() "to be safe": a layer of width 1 gets a 0-d gradient instead of shape (1,)
-# wrong: mlp.linear.backward
+# style: bias gradients .sum(0).squeeze() "to be safe": a layer of width 1 gets a 0-d gradient, which still updates its (1,) bias in place
+# wrong: none
 import torch
 
 

@@ -48,7 +48,8 @@ def main(argv=None) -> int:
               + (", ".join(i for i in items if result.labels[i] == "wrong") or "none")
               + (f"  ({result.note})" if result.note else ""))
     if args.write:
-        merged = {**stored, **{r.name: r.labels for r in results}}
+        kept = {name: labels for name, labels in stored.items() if (REALISTIC / name).exists()}
+        merged = {**kept, **{r.name: r.labels for r in results}}
         LABELS_JSON.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
     kinds = Counter(kind_of(r.name) for r in results)
     print(f"{len(results)} files ({kinds['mlp']} mlp, {kinds['gd']} gd) in {elapsed:.1f} s; "

@@ -12,8 +12,9 @@ target class, on a fresh copy of the oracle's classifier (gd_net.py) in eval mod
 - shape_and_range: a tensor of the input's shape, every value in [0, 1].
 - model_unchanged: every weight and BatchNorm statistic as before.
 - finite: no NaN or infinity in the returned image.
-Measured (gd_net's table in the module docstring): correct strategies end at 0.99-1.00,
-descent at 0.00-0.07, a no-op at the start's 0.09-0.11.
+Measured on the 30 realistic files: every correct strategy ends at 1.00 for both targets,
+descent at 0.00, a no-op at the start's 0.09-0.12; a gradient taken once and stepped along 256
+times also reaches 1.00 here, with 1 distinct model input.
 """
 
 import copy

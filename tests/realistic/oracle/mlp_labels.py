@@ -135,8 +135,20 @@ class Driver:
         return J, dJ, self.spy.runs != runs
 
 
+def usable_shape(got: torch.Tensor, want: torch.Tensor) -> bool:
+    """The expected shape, or one that stands in for it wherever it is used: the same elements,
+    broadcasting to exactly the expected shape (a 0-d bias gradient for a layer of width 1
+    updates a (1,) bias in place; a (1, h) or (B,) for (B, 1) does not)."""
+    if got.numel() != want.numel():
+        return False
+    try:
+        return torch.broadcast_shapes(got.shape, want.shape) == want.shape
+    except RuntimeError:
+        return False
+
+
 def close(got: torch.Tensor | None, want: torch.Tensor, magnitude: torch.Tensor | None = None) -> bool:
-    if got is None or tuple(got.shape) != tuple(want.shape):
+    if got is None or not usable_shape(got, want):
         return False
     if not bool(torch.isfinite(got).all()):
         return False
