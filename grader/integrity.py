@@ -29,7 +29,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from grader.integrity_policy import Finding, IntegrityPolicy, Rule
-from grader.mlp.items import BACKWARD_ITEMS, ITEMS, LOSS_ITEMS
+from grader.mlp.items import BACKWARD_ITEMS, ITEMS, LOSS_ITEMS, gradient_items
 from grader.report import IntegrityFlag
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,8 @@ def scan(source: str, rules: frozenset[Rule]) -> list[Finding]:
         if use.rule not in rules or use.line in flagged_lines:
             continue
         items = reach.items(use.unit)
+        if use.rule is not Rule.TORCH_LOSS:  # autograd taints gradients, not a hand-made J
+            items = gradient_items(items)
         if not items:
             continue  # a helper that grading never reaches (e.g. the student's own test)
         flagged_lines.add(use.line)

@@ -40,8 +40,8 @@ class ZeroScope(str, Enum):
 
     FUNCTION = "function"
     """The items whose code uses it: MLP's methods -> every backward item, mse_loss or
-    bce_loss -> that loss's two items, module-level code -> both; helpers count for the
-    functions that reach them."""
+    bce_loss -> that loss's gradient item (autograd) or value item (torch_loss), module-level
+    code -> all of these; helpers count for the functions that reach them."""
     FILE = "file"
     """Every item of mlp.py."""
     NONE = "none"

@@ -5,8 +5,9 @@ values are later computed from these rounded inputs. Case c of an item draws fro
 `default_rng([seed, STREAMS[item], c])`, so changing one item's count never shifts another item.
 
 Isolation (so one bug fails its own item): linear cases use f = g = identity with random
-weights, and the later ones f = g = relu with every pre-activation kept positive (where relu
-is the identity), so a missing identity branch does not cost the linear items; activation
+weights, and the later ones f = g = relu with the output layer's pre-activations kept
+positive (the hidden ones mixed, so a weight gradient taken from z1 instead of relu(z1)
+shows), so a missing identity branch does not cost the linear items; activation
 cases use identity weights (W = I, b = 0, n = h = K) so z1 = x and dJdb1, dJdb2 are sums of
 dJ/dz1, dJ/dz3 over the batch; loss cases call the loss functions alone. A case lists in
 `needs` the other items whose code it runs: when one of those fails, the item is judged on
@@ -108,8 +109,9 @@ _LINEAR_SHAPES = (
 
 
 def _linear(rng, pair_rng, item: str, c: int) -> Case:
-    """Pairs 0-7 run f = g = identity over every shape; later pairs run f = g = relu with
-    biases that keep every pre-activation positive: the same affine maps, no identity."""
+    """Pairs 0-7 run f = g = identity over every shape; later pairs run f = g = relu with a
+    bias b2 that keeps the output layer's pre-activations positive (g acts as the identity)
+    while the hidden ones have both signs."""
     pair = c // 2
     B, n, h, K = (size if size is not None else int(pair_rng.integers(2, 17))
                   for size in _LINEAR_SHAPES[pair % len(_LINEAR_SHAPES)])
@@ -121,7 +123,6 @@ def _linear(rng, pair_rng, item: str, c: int) -> Case:
     W2 = _f32(rng.normal(0, 1, (K, h)))
     b2 = _f32(_far_from_zero(rng, K, -1, 1))
     if positive:
-        b1 = _f32(_lift(x @ W1.T, np.abs(b1)))
         b2 = _f32(_lift(np.maximum(x @ W1.T + b1, 0) @ W2.T, np.abs(b2)))
     inputs = {"x": x, "W1": W1, "b1": b1, "W2": W2, "b2": b2}
     forward = item.endswith("forward")
@@ -158,7 +159,8 @@ def _activation(rng, pair_rng, item: str, c: int) -> Case:
     activation, direction = item.split(".")
     combos = _combos(activation, direction)
     backward = direction == "backward"
-    # Backward: two consecutive cases share a configuration and an MLP object.
+    # Backward: two consecutive cases share a configuration; each case has an MLP object of
+    # its own (gradients accumulated across calls are linear.backward's, shown there).
     slot = c // 2 if backward else c
     f, g, chain = combos[slot % len(combos)]
     size_rng = pair_rng if backward else rng
@@ -193,10 +195,14 @@ def _activation(rng, pair_rng, item: str, c: int) -> Case:
         compare = ("y_hat",)
     needs = frozenset().union(*(activation_items(other, direction)
                                 for other in {f, g} - {activation}))
+    if backward and f == g == activation:
+        # g's derivative is taken at z3 = f(z1): a wrong forward of this activation shows
+        # here too, and is sigmoid.forward's (or relu.forward's) mistake.
+        needs |= {f"{activation}.forward"}
     return Case(
         case_id=f"{item}.{c}", item=item, kind=direction, inputs=inputs, compare=compare,
         config=dict(n=size, h=size, K=size, f=f, g=g, B=B, scale=float(10 ** high)),
-        model=f"{item}.m{slot}" if backward else f"{item}.m{c}", chain=chain, needs=needs)
+        model=f"{item}.m{c}", chain=chain, needs=needs)
 
 
 def _near_zero(rng, x: np.ndarray) -> None:

@@ -18,7 +18,7 @@ import re
 from grader.integrity import REASON, scan
 from grader.integrity_policy import Finding, IntegrityPolicy, Rule
 from grader.mlp.cases import Case
-from grader.mlp.items import BACKWARD_ITEMS, ITEMS, LOSS_ITEMS
+from grader.mlp.items import BACKWARD_ITEMS, ITEMS, LOSS_ITEMS, gradient_items
 from grader.outputs import CaseOutput
 from grader.report import IntegrityFlag
 
@@ -64,5 +64,5 @@ def run_time_findings(cases: list[Case], outputs: dict[str, CaseOutput]) -> list
         findings.append(Finding(
             rule=Rule.AUTOGRAD_AT_RUN_TIME,
             message=f"autograd ran while the hidden cases called your code ({during}): {REASON}",
-            items=LOSS_ITEMS.get(unit, BACKWARD_ITEMS)))
+            items=gradient_items(LOSS_ITEMS.get(unit, BACKWARD_ITEMS))))
     return findings

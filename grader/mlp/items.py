@@ -43,6 +43,13 @@ LOSS_ITEMS = {"mse_loss": ("mse_loss.forward", "mse_loss.backward"),
               "bce_loss": ("bce_loss.forward", "bce_loss.backward")}
 
 
+def gradient_items(items: tuple[str, ...]) -> tuple[str, ...]:
+    """Of `items`, those that hold a gradient: autograd inside a loss function taints its
+    dJdy_hat (mse_loss.backward), not the value J it computed by hand (mse_loss.forward)."""
+    return tuple(item for item in items
+                 if not (split(item)[0] in LOSS_ITEMS and item.endswith(".forward")))
+
+
 def split(item: str) -> tuple[str, str]:
     """'relu.backward' -> ('relu', 'backward')."""
     layer, direction = item.rsplit(".", 1)

@@ -75,10 +75,14 @@ def _judge(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Set
                 case, name, student, {**e, name: reference}, previous, settings.rtol,
                 settings.atol_scale, slack) or check.message
         verdict.add(check)
-    if verdict.status == "failed" and case.kind == "backward":
-        _name_batch_scaling(verdict, case, output, references, settings, e)
-    modified = output.record.get("modified") or []
-    if isinstance(modified, list) and modified and verdict.status == "passed":
+    if verdict.status != "passed" and case.kind == "backward":
+        _name_linear_mistakes(verdict, case, output, references, settings, e)
+    reported = output.record.get("modified")
+    modified = [name for name in reported if not (case.kind == "backward" and name == "dJdy_hat")
+                ] if isinstance(reported, list) else []
+    # dJdy_hat is the loss's temporary: backward() may scale it in place (nothing uses it
+    # after); x, y and y_hat edited in place corrupt what the caller still uses.
+    if modified and verdict.status == "passed":
         names = ", ".join(str(m)[:20] for m in modified[:4])
         verdict.set("failed", f"{where} changed its input ({names}) in place")
     return verdict
@@ -90,27 +94,37 @@ _DIVISORS = {
     "the batch size": lambda c: c["B"],
     "the number of elements of dJdy_hat": lambda c: c["B"] * c["K"],
 }
+_KEPT_BATCH_AXIS = "kept with the batch axis"
 
 
-def _name_batch_scaling(verdict: CaseVerdict, case: Case, output: CaseOutput,
-                        references: dict[str, np.ndarray], settings: Settings, e: dict) -> None:
-    """Gradients divided by a count: mark which (so an activation's derivative is judged
-    against the student's own scale in scoring.py) and, when it is every gradient, name the
-    mistake once."""
+def _name_linear_mistakes(verdict: CaseVerdict, case: Case, output: CaseOutput,
+                          references: dict[str, np.ndarray], settings: Settings, e: dict) -> None:
+    """Gradients wrong only by a mistake of linear.backward's code (divided by a count, a
+    bias gradient kept as (1, n)): mark them, so an activation's derivative is judged on the
+    student's own linear code (scoring.py); when every gradient is divided by the same
+    count, name that mistake once."""
     wrong = {name for name, reference in references.items()
              if not _close(output.arrays.get(name), reference, name, settings, e, 1)}
-    scaled: dict[str, str] = {}
+    mistakes: dict[str, str] = {}
     for name in wrong:
+        student = output.arrays.get(name)
+        if student is None:
+            continue
+        if name in diagnose.BIAS_GRADS and student.shape == (1, *references[name].shape):
+            if _close(student.reshape(references[name].shape), references[name], name, settings, e, 1):
+                mistakes[name] = _KEPT_BATCH_AXIS
+            continue
         for words, count in _DIVISORS.items():
             divisor = count(case.config)
-            if divisor > 1 and _close(output.arrays.get(name), references[name], name, settings, e, divisor):
-                scaled[name] = words
+            if divisor > 1 and _close(student, references[name], name, settings, e, divisor):
+                mistakes[name] = f"divided by {words}"
                 break
-    if not wrong or set(scaled) != wrong:
+    if not wrong or set(mistakes) != wrong:
         return
-    verdict.scaled = frozenset(scaled.items())
-    if set(scaled) == set(references) and len(set(scaled.values())) == 1:
-        words = next(iter(scaled.values()))
+    verdict.explained = frozenset(mistakes.items())
+    divisions = set(mistakes.values())
+    if set(mistakes) == set(references) and len(divisions) == 1 and _KEPT_BATCH_AXIS not in divisions:
+        words = next(iter(divisions)).removeprefix("divided by ")
         verdict.messages = [
             f"every gradient is divided by {words} in backward(): backward() receives the "
             "gradient of the mean loss already, so the mean belongs in the loss's dJdy_hat "

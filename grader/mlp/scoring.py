@@ -39,9 +39,9 @@ class CaseVerdict:
     """For staff: sizes of errors."""
     raised: str = ""
     """The call and the student's traceback when the student's code raised."""
-    scaled: frozenset[tuple[str, str]] = frozenset()
-    """(gradient, count) pairs: the case is wrong only by these gradients' being divided by
-    these counts (the batch size...)."""
+    explained: frozenset[tuple[str, str]] = frozenset()
+    """(gradient, mistake) pairs: the case is wrong only by mistakes of linear.backward's
+    code in these gradients ("divided by the batch size", "kept with the batch axis")."""
 
     def set(self, status: str, message: str) -> "CaseVerdict":
         if _RANK[status] >= _RANK[self.status]:
@@ -94,32 +94,45 @@ def score_items(verdicts: list[CaseVerdict], max_scores: dict[str, float],
 
 
 def _accept_own_scale(by_item: dict[str, list[CaseVerdict]]) -> None:
-    """An activation's derivative is judged against the student's own scale: when
+    """An activation's derivative is judged against the student's own linear code: when
     linear.backward shows gradients divided by some count (the mean moved out of the loss
-    into backward(), or bias gradients averaged over the batch), activation cases wrong by
-    exactly those divisions pass; the mistake costs linear.backward, once."""
-    shown = {pair for v in by_item["linear.backward"] for pair in v.scaled}
+    into backward(), bias gradients averaged over the batch) or a bias gradient kept as
+    (1, n), activation cases wrong by exactly those mistakes pass; the mistake costs
+    linear.backward, once."""
+    shown = {pair for v in by_item["linear.backward"] for pair in v.explained}
     for item in BACKWARD_ITEMS:
         if item == "linear.backward":
             continue
         for verdict in by_item[item]:
-            if verdict.status == "failed" and verdict.scaled and verdict.scaled <= shown:
-                verdict.staff.append("passed on the student's own scale ("
-                                     + ", ".join(f"{name} divided by {count}"
-                                                 for name, count in sorted(verdict.scaled))
+            if verdict.status != "passed" and verdict.explained and verdict.explained <= shown:
+                verdict.staff.append("passed on the student's own linear code ("
+                                     + ", ".join(f"{name} {mistake}"
+                                                 for name, mistake in sorted(verdict.explained))
                                      + ", as in linear.backward)")
                 verdict.status, verdict.messages = "passed", []
 
 
 def _excused(by_item: dict[str, list[CaseVerdict]]) -> dict[str, list[CaseVerdict]]:
     """Per item, the cases that failed while an item they need fails on its own cases (those
-    that need nothing else): a missing identity branch then costs the identity items only,
-    not every linear and mixed case that happens to use identity."""
-    own_status = {item: _item_status([v for v in cases if not v.case.needs] or cases)
+    that need nothing of another layer): a missing identity branch then costs the identity
+    items only, not every linear and mixed case that happens to use identity. Only when the
+    item keeps a group of cases whose needs all pass: if every group's needs fail (shared
+    code that crashes), nothing is excused and the item is judged on all its cases."""
+    own_status = {item: _item_status([v for v in cases if _own(v)] or cases)
                   for item, cases in by_item.items()}
     failing = {item for item, status in own_status.items() if status != "passed"}
-    return {item: [v for v in cases if v.status != "passed" and v.case.needs & failing]
-            for item, cases in by_item.items()}
+    excused: dict[str, list[CaseVerdict]] = {}
+    for item, cases in by_item.items():
+        judgeable = any(not (v.case.needs & failing) for v in cases)
+        excused[item] = [v for v in cases if v.status != "passed" and v.case.needs & failing
+                         ] if judgeable else []
+    return excused
+
+
+def _own(verdict: CaseVerdict) -> bool:
+    """The case needs no other layer's code (relu.backward's f = g = relu cases)."""
+    layer = split(verdict.case.item)[0]
+    return all(split(need)[0] == layer for need in verdict.case.needs)
 
 
 def _excused_note(all_cases: list[CaseVerdict], judged: list[CaseVerdict]) -> str:

@@ -55,13 +55,18 @@ def test_coverage_over_a_few_seeds(settings):
     # derivative taken from the wrong row shows); mixed cases always batch 1
     assert {c.config["B"] == 1 for c in activation_backward} == {True, False}
     assert all(c.config["B"] == 1 for c in activation_backward if c.chain)
-    # linear items judged without identity too: relu with every pre-activation positive
+    # linear items judged without identity too: relu, the output layer's pre-activations
+    # positive (g acts as the identity), the hidden ones of both signs (so a weight gradient
+    # taken from z1 instead of relu(z1) shows)
     positive = [c for c in linear if c.config.get("positive")]
     assert positive and all(c.config["f"] == c.config["g"] == "relu" for c in positive)
+    hidden_signs = set()
     for case in positive:
         i = {k: v.astype(np.float64) for k, v in case.inputs.items()}
         z1 = i["x"] @ i["W1"].T + i["b1"]
-        assert np.all(z1 > 0.05) and np.all(z1 @ i["W2"].T + i["b2"] > 0.05)
+        assert np.all(np.maximum(z1, 0) @ i["W2"].T + i["b2"] > 0.05)
+        hidden_signs |= set(np.sign(z1).ravel())
+    assert hidden_signs == {-1.0, 1.0}
     # ReLU inputs: never exactly 0, and some just below and just above it (|z| < 0.05),
     # where `z >= -0.05` or `z > 0.05` would be wrong
     relu_x = np.concatenate([c.inputs["x"].ravel() for c in model_cases
