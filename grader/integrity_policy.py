@@ -39,7 +39,8 @@ class ZeroScope(str, Enum):
     """Which items a flag scores 0; the values are what [integrity] zero accepts."""
 
     FUNCTION = "function"
-    """The items whose code uses it: MLP's methods -> every backward item, mse_loss or
+    """The items whose code uses it: MLP's methods -> the backward items of the layers
+    whose cases the tripwire saw run it (every backward item if it saw none), mse_loss or
     bce_loss -> that loss's gradient item (autograd) or value item (torch_loss), module-level
     code -> all of these; helpers count for the functions that reach them."""
     FILE = "file"

@@ -49,6 +49,12 @@ class Case:
     needs: frozenset[str] = frozenset()
     """Other items whose code this case runs (identity.forward for an f = identity case)."""
 
+    @property
+    def needs_only_its_layer(self) -> bool:
+        """It runs no other layer's code (relu.backward's f = g = relu cases)."""
+        layer = self.item.split(".")[0]
+        return all(need.split(".")[0] == layer for need in self.needs)
+
     def describe(self) -> str:
         """The configuration in words, for staff (never the values)."""
         c = self.config

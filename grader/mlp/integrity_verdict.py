@@ -14,6 +14,7 @@ already covers adds nothing: the student sees the line in the source instead.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from grader.integrity import REASON, scan
 from grader.integrity_policy import Finding, IntegrityPolicy, Rule
@@ -36,7 +37,58 @@ def judge_integrity(source: str, cases: list[Case], outputs: dict[str, CaseOutpu
         covered = {item for finding in findings for item in finding.items}
         findings += [finding for finding in run_time_findings(cases, outputs)
                      if not set(finding.items) <= covered]
-    return policy.apply(findings, ITEMS)
+    ran = _backward_items_that_ran_autograd(cases, outputs)
+    return policy.apply([_narrowed(finding, ran) for finding in findings], ITEMS)
+
+
+def _backward_items_that_ran_autograd(cases: list[Case], outputs: dict[str, CaseOutput]) -> set[str]:
+    """The backward items of the layers whose own code ran autograd, by the tripwire's
+    notes. A layer ran it when one of its cases that runs no other layer's code did; a layer
+    whose every case runs another layer too (linear) ran it unless some group of its cases
+    (same other layers) saw none and each noted case runs a layer that ran it (relu's f =
+    relu, g = sigmoid cases, when only the sigmoid derivative comes from autograd)."""
+    model_cases = [case for case in cases if case.kind != "loss"]
+    noted = {case.case_id for case in model_cases if _notes(outputs.get(case.case_id))}
+    by_item: dict[str, list[Case]] = {}
+    for case in model_cases:
+        by_item.setdefault(case.item, []).append(case)
+    ran = {_layer(item) for item, group in by_item.items()
+           if any(case.case_id in noted and case.needs_only_its_layer for case in group)}
+    changed = True
+    while changed:
+        changed = False
+        for item, group in by_item.items():
+            layer = _layer(item)
+            seen = [case for case in group if case.case_id in noted]
+            if layer in ran or not seen:
+                continue
+            untouched_group = any(not any(c.case_id in noted for c in group if c.needs == case.needs)
+                                  for case in group)
+            explained = all({_layer(need) for need in case.needs} & ran for case in seen)
+            if not (untouched_group and explained):
+                ran.add(layer)
+                changed = True
+    return {f"{layer}.backward" for layer in ran}
+
+
+def _layer(item: str) -> str:
+    return item.rsplit(".", 1)[0]
+
+
+def _notes(output: CaseOutput | None) -> bool:
+    notes = output.record.get("autograd") if output is not None else None
+    return isinstance(notes, list) and bool(notes)
+
+
+def _narrowed(finding: Finding, ran: set[str]) -> Finding:
+    """A use in MLP's code zeroes the backward items whose cases ran autograd, when the
+    tripwire saw it run at all: a student who took only the sigmoid derivative from
+    autograd keeps linear's, ReLU's and identity's points. Unseen at run time (dead code,
+    or a tripwire the code undid), it zeroes every backward item, as the source shows."""
+    if not ran or not set(finding.items) & set(BACKWARD_ITEMS):
+        return finding
+    items = tuple(item for item in finding.items if item not in BACKWARD_ITEMS or item in ran)
+    return replace(finding, items=items)
 
 
 def run_time_findings(cases: list[Case], outputs: dict[str, CaseOutput]) -> list[Finding]:

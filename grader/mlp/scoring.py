@@ -118,7 +118,7 @@ def _excused(by_item: dict[str, list[CaseVerdict]]) -> dict[str, list[CaseVerdic
     items only, not every linear and mixed case that happens to use identity. Only when the
     item keeps a group of cases whose needs all pass: if every group's needs fail (shared
     code that crashes), nothing is excused and the item is judged on all its cases."""
-    own_status = {item: _item_status([v for v in cases if _own(v)] or cases)
+    own_status = {item: _item_status([v for v in cases if v.case.needs_only_its_layer] or cases)
                   for item, cases in by_item.items()}
     failing = {item for item, status in own_status.items() if status != "passed"}
     excused: dict[str, list[CaseVerdict]] = {}
@@ -127,12 +127,6 @@ def _excused(by_item: dict[str, list[CaseVerdict]]) -> dict[str, list[CaseVerdic
         excused[item] = [v for v in cases if v.status != "passed" and v.case.needs & failing
                          ] if judgeable else []
     return excused
-
-
-def _own(verdict: CaseVerdict) -> bool:
-    """The case needs no other layer's code (relu.backward's f = g = relu cases)."""
-    layer = split(verdict.case.item)[0]
-    return all(split(need)[0] == layer for need in verdict.case.needs)
 
 
 def _excused_note(all_cases: list[CaseVerdict], judged: list[CaseVerdict]) -> str:

@@ -155,3 +155,20 @@ def test_the_tripwire_sees_every_spelling_and_changes_no_value():
     # Only the outermost entry of a chain: Tensor.backward, not also the engine under it.
     assert results["getattr_backward"]["notes"] == [["torch.Tensor.backward", "backward()"]]
 
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_autograd_in_one_derivative_zeroes_that_layer_only(reference_source, grade_mlp_source):
+    """The source shows autograd in a helper every backward() calls; the tripwire shows it
+    ran only where sigmoid's derivative was taken: linear's, ReLU's and identity's hand-made
+    gradients keep their points (relu's f = relu, g = sigmoid cases are sigmoid's doing)."""
+    source = _with(reference_source, "        s = 1 / (1 + torch.exp(-z))\n        return s * (1 - s)",
+                   "        leaf = z.detach().requires_grad_()\n"
+                   "        torch.sigmoid(leaf).sum().backward()\n"
+                   "        return leaf.grad")
+    tests = mlp_tests(grade_mlp_source(source))
+    assert tests["sigmoid.backward"].score == 0 and "scored 0" in tests["sigmoid.backward"].output
+    for item in ITEMS:
+        if item != "sigmoid.backward":
+            assert tests[item].status == "passed" and tests[item].score == tests[item].max_score, tests[item]
