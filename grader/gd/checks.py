@@ -1,9 +1,10 @@
 """The four gd checks, judged for one call of gradient_descent from what the harness sent back.
 
 Each check looks at one property, so a single mistake fails the check it belongs to and leaves
-the others' verdicts alone: a missing clamp fails shape_and_range (its probability may well be
-high), a NaN fails finite, a model put in train mode fails model_unchanged. Messages are for the
-student: they name the class and the student's own numbers, never anything hidden.
+the others' verdicts alone: a missing clamp fails shape_and_range only (the probability is
+judged on the image clamped to [0, 1]), a NaN fails finite, a model put in train mode fails
+model_unchanged. Messages are for the student: they name the class and the student's own
+numbers, never anything hidden.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ _BARELY_CHANGED = 1.0 / 255
 # The probability counts as having gone down when it ends this far below the start's (about
 # 0.1 for every class: the classifier was trained to be unsure on grey noise).
 _WENT_DOWN_BY = 0.01
+# A returned tensor this close to the model's last input, up to a roll (relative L2 distance),
+# is that input: normalised, not an image. Measured (tests/grader/gd_strategies.py, 2 classes
+# each): normalising once before the loop and returning the optimised tensor 0.000, returning
+# normalize_and_jitter(image) 0.02-0.03; every correct strategy 0.78-1.01. The classifier sees
+# the target in those tensors too (probability 1.00): no probability threshold tells them apart.
+_SAME_AS_MODEL_INPUT = 0.25
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class CallJudgement:
     target: Target
     verdicts: dict[str, Verdict]
     image: np.ndarray | None = None
-    """The returned image when it has the right shape and is finite (for the picture)."""
+    """The returned image clamped to [0, 1], when it has the right shape and is finite (for the
+    picture)."""
     probability: float | None = None
     """The target class's probability on the returned image, computed here."""
     start_probability: float | None = None
@@ -73,7 +81,7 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
         return judge_everything_as(target, "error", (
             f"gradient_descent did not finish within {config.call_time_s:g} s "
             f"({config.iterations} iterations on a {config.image_size}x{config.image_size} image); "
-            f"the reference solution takes about a second"))
+            f"the reference solution takes about 2 s"))
     if status == "raised":
         return judge_everything_as(
             target, "error", f"gradient_descent raised an exception:\n{_text(record.get('message'))}",
@@ -94,7 +102,9 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
 
     start = target.start.astype(np.float64)
     judgement = CallJudgement(target=target, verdicts={})
-    judgement.staff.append(f"returned {_text(record.get('described'))} in {record.get('elapsed_s')} s")
+    # The time goes to TAs only: student feedback stays the same from run to run.
+    judgement.staff.append(f"returned {_text(record.get('described'))} in {_text(record.get('elapsed_s'))} s "
+                           f"(limit {config.call_time_s:g} s)")
     shape_ok = image.shape == start.shape
     if shape_ok and np.array_equal(image, start):
         # Nothing was optimised: none of the checks has anything to vouch for.
@@ -106,7 +116,8 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
     judgement.verdicts["model_unchanged"] = _model_unchanged(output, classifier)
     judgement.verdicts["target_probability"] = _target_probability(
         image, start, target, classifier, config, judgement,
-        model_changed=judgement.verdicts["model_unchanged"].status != "passed")
+        model_changed=judgement.verdicts["model_unchanged"].status != "passed",
+        model_input=output.arrays.get("model_input"))
     return judgement
 
 
@@ -173,23 +184,39 @@ def _changed_tensors(weights: np.ndarray, classifier: TrustedClassifier) -> list
 
 def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
                         classifier: TrustedClassifier, config: GdConfig,
-                        judgement: CallJudgement, model_changed: bool) -> Verdict:
+                        judgement: CallJudgement, model_changed: bool,
+                        model_input: np.ndarray | None) -> Verdict:
     if image.shape != start.shape:
         return Verdict("error", "cannot classify an image of the wrong shape (see gd.shape_and_range)")
     if not np.isfinite(image).all():
         return Verdict("failed", "cannot classify an image with NaN or infinite values (see gd.finite)")
+    # One mistake, one deduction: values outside [0, 1] cost gd.shape_and_range; the
+    # probability is that of the image as any viewer shows it, clamped.
+    seen = np.clip(image, 0.0, 1.0)
+    clamped = "" if np.array_equal(seen, image) else " (judged on your image clamped to [0, 1])"
     start_probabilities = class_probabilities(classifier.model, start)
-    probabilities = class_probabilities(classifier.model, image)
+    probabilities = class_probabilities(classifier.model, seen)
     p, p0 = float(probabilities[target.label]), float(start_probabilities[target.label])
     judgement.probability, judgement.start_probability = p, p0
-    judgement.image = image
+    judgement.image = seen
     judgement.staff.append(f"{target.description}: probability {p0:.4f} -> {p:.6f}")
+    distance = _distance_up_to_a_roll(image, model_input)
+    if distance is not None:
+        judgement.staff.append(f"distance to the model's last input {distance:.3f}")
+    if distance is not None and distance < _SAME_AS_MODEL_INPUT:
+        # The classifier may well see the target in it, but it is the model's input, not an
+        # image: normalised (mean 0, std 1 per channel), and judged as an image it is
+        # normalised twice.
+        return Verdict("failed", (
+            f"gradient_descent returned the tensor it fed to the model (normalised by "
+            f"normalize_and_jitter), not the image: call normalize_and_jitter on the image inside "
+            f"the loop, every step, optimise the image itself and return it, with values in [0, 1]"))
     if p >= config.threshold:
-        return Verdict("passed", f"the target class's probability rose from {p0:.2f} to {p:.3f}")
+        return Verdict("passed", f"the target class's probability rose from {p0:.2f} to {p:.3f}{clamped}")
     top = int(probabilities.argmax())
     seen_as = (f"; the classifier sees your image as class {top} ({CLASS_NAMES[top]}), "
                f"probability {probabilities[top]:.2f}") if top != target.label else ""
-    largest_change = float(np.abs(image - start).max())
+    largest_change = float(np.abs(seen - start).max())
     if model_changed:
         # The student's ascent ran on a model that behaved differently (train-mode BatchNorm,
         # changed weights); the image then need not fool the real one.
@@ -203,8 +230,24 @@ def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
     else:
         hint = "take larger steps (normalise the gradient, or use an optimizer such as Adam)"
     return Verdict("failed", (
-        f"the target class's probability only reached {p:.2f} (from {p0:.2f}; needs "
+        f"the target class's probability only reached {p:.2f}{clamped} (from {p0:.2f}; needs "
         f"{config.threshold:g} after {config.iterations} iterations){seen_as}. {hint[0].upper()}{hint[1:]}"))
+
+
+def _distance_up_to_a_roll(image: np.ndarray, model_input: np.ndarray | None) -> float | None:
+    """min over circular shifts s of ||image - roll(model_input, s)|| / ||model_input||, over
+    the last two axes (normalize_and_jitter rolls by up to 32 pixels); None when there is no
+    model input of the image's shape. Every shift at once: cross-correlation by FFT (~10 ms)."""
+    if model_input is None or model_input.shape != image.shape or image.ndim < 2:
+        return None
+    size = float(np.linalg.norm(model_input))
+    if not np.isfinite(model_input).all() or size == 0.0:
+        return None
+    shape = image.shape[-2:]
+    correlation = np.fft.irfft2(np.fft.rfft2(image) * np.conj(np.fft.rfft2(model_input)), s=shape)
+    best = float(correlation.reshape(-1, *shape).sum(axis=0).max())
+    squared = float(np.sum(image**2)) + size**2 - 2.0 * best
+    return float(np.sqrt(max(squared, 0.0))) / size
 
 
 def _shape(shape: tuple) -> str:

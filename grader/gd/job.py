@@ -54,16 +54,18 @@ def plan_grade(config: GdConfig, seed: int) -> Plan:
         raise ValueError(f"[gd] labels = {config.labels}, but the classifier has {len(CLASS_NAMES)} classes")
     rng = np.random.default_rng([_GD_STREAM, seed])
     labels = rng.choice(len(CLASS_NAMES), size=config.labels, replace=False)
-    targets = []
-    for index, label in enumerate(labels):
-        size = config.image_size
-        # main(): randn(1, H, W, 3) * 8 + 128, over 255, permuted to (1, 3, H, W): grey 128
-        # with noise of 8 levels (standard deviation), about 0.502 +- 0.031 per pixel.
-        noise = rng.standard_normal((1, size, size, 3)).astype(np.float32)
-        start = ((noise * 8 + 128) / 255).transpose(0, 3, 1, 2)
-        targets.append(Target(case_id=f"label{index}", label=int(label),
-                              start=np.ascontiguousarray(start, dtype=np.float32)))
+    targets = [Target(case_id=f"label{index}", label=int(label), start=start_image(rng, config.image_size))
+               for index, label in enumerate(labels)]
     return Plan(targets=tuple(targets), harness_seed=int(rng.integers(0, 2**31 - 1)))
+
+
+def start_image(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A start image as the handout's main() makes it: randn(1, H, W, 3) * 8 + 128, over 255,
+    permuted to (1, 3, H, W): grey 128 with noise of 8 levels (standard deviation), about
+    0.502 +- 0.031 per pixel; float32, C-contiguous."""
+    noise = rng.standard_normal((1, size, size, 3)).astype(np.float32)
+    start = ((noise * 8 + 128) / 255).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(start, dtype=np.float32)
 
 
 def build_jobs(source: str, config: GdConfig, plan: Plan, classifier: bytes) -> list[SandboxJob]:

@@ -13,8 +13,6 @@ from grader.gd.checks import CallJudgement
 from grader.harness.classifier_net import CLASS_NAMES
 from grader.report import Artifact
 
-# 64 px images are shown 4x larger (256 px), with nearest-neighbour so pixels stay sharp.
-_SCALE = 4
 # Height in pixels of the caption strip under each image.
 _CAPTION_PX = 40
 _GAP_PX = 8
@@ -36,13 +34,12 @@ def render_picture(judgements: list[CallJudgement]) -> Artifact | None:
 
 
 def _tile(judgement: CallJudgement) -> np.ndarray:
-    """One image as BGR uint8, enlarged, with a caption (class, probability) below it."""
+    """One image as BGR uint8 at its own size (224 px, the handout's), with a caption (class,
+    probability) below it."""
     image = np.clip(judgement.image[0], 0.0, 1.0)  # (3, S, S); out-of-range values are shown clipped
     rgb = np.rint(image.transpose(1, 2, 0) * 255).astype(np.uint8)
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # OpenCV writes BGR, as the handout's save_img knows
-    size = bgr.shape[0] * _SCALE
-    big = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_NEAREST)
-    caption = np.full((_CAPTION_PX, size, 3), 255, dtype=np.uint8)
+    caption = np.full((_CAPTION_PX, bgr.shape[1], 3), 255, dtype=np.uint8)
     target = judgement.target
     lines = [f"class {target.label}: {CLASS_NAMES[target.label]}"]
     if judgement.probability is not None:
@@ -50,4 +47,4 @@ def _tile(judgement: CallJudgement) -> np.ndarray:
     for index, text in enumerate(lines):
         cv2.putText(caption, text, (4, 16 + 18 * index), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
                     (0, 0, 0), 1, cv2.LINE_AA)
-    return np.concatenate([big, caption], axis=0)
+    return np.concatenate([bgr, caption], axis=0)

@@ -2,10 +2,12 @@
 
 The homework's main() uses VGG13-BN with downloaded ImageNet weights; nothing here can
 download, and VGG would take seconds per step on our CPUs. This network keeps what makes the
-exercise meaningful: ImageNet-normalised RGB input, convolutions with BatchNorm (so a
-submission that switches the model to train mode changes its running statistics, as it would
-with VGG), and global average pooling (so the roll jitter of normalize_and_jitter leaves the
-prediction nearly unchanged).
+exercise meaningful, and what students' code assumes: 224x224 ImageNet-normalised RGB input
+(a fixed 4x4 average brings it to 56x56, so a step costs ~1 ms), convolutions with BatchNorm
+(so a submission that switches the model to train mode changes its running statistics, as it
+would with VGG), global average pooling (so the roll jitter of normalize_and_jitter leaves the
+prediction nearly unchanged), and input gradients of the size VGG's are believed to have, so
+the step sizes students tuned on VGG work here (LogitScale; reference/classifier/TRAINING.md).
 
 Imported in two places: inside the sandbox by gd_harness.py (from /harness, next to it) and on
 the trusted side as grader.harness.classifier_net. It therefore depends on stdlib and torch
@@ -20,8 +22,12 @@ from typing import Any
 import torch
 from torch import nn
 
-IMAGE_SIZE = 64
-"""Height and width in pixels of the images the classifier was trained on."""
+IMAGE_SIZE = 224
+"""Height and width in pixels of the images it takes: the handout's main() makes 224x224."""
+
+DOWNSAMPLE = 4
+"""The fixed front end averages 4x4 blocks (224 -> 56): the convolutions then cost what they
+cost at 56x56, while the student's code handles 224x224 images as it would for VGG."""
 
 CLASS_NAMES = (
     "red disc",
@@ -38,9 +44,23 @@ CLASS_NAMES = (
 """What each output index was trained to recognise (reference/classifier/train.py draws them)."""
 
 # Channel widths of the four conv blocks: 25,298 parameters (0.1 MB in float32). Measured on
-# one core of the grading machine: a forward+backward pass on one 1x3x64x64 image takes
-# 1.4 ms, a training step on 64 images 81 ms; widths (16, 32, 64, 64) took 3.9 ms and 184 ms.
+# one core of the grading machine: a forward+backward pass on one 1x3x224x224 image takes
+# 1.1 ms (widths (16, 32, 64, 64): 2.0 ms; a 2x2 front end with a fifth block: 5.6 ms).
 _WIDTHS = (8, 16, 32, 64)
+
+
+class LogitScale(nn.Module):
+    """Multiplies the logits by a constant stored as a buffer (so the weights file, its digest
+    and the model_unchanged check cover it). Set after training (reference/classifier/train.py)
+    so that the input gradients are about as large as VGG13-BN's on 224x224 images: the step
+    sizes students tuned on VGG then work here too (TRAINING.md has the numbers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.ones(()))
+
+    def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits * self.scale
 
 
 def _conv_block(in_channels: int, out_channels: int, pool: bool) -> list[nn.Module]:
@@ -57,8 +77,9 @@ def _conv_block(in_channels: int, out_channels: int, pool: bool) -> list[nn.Modu
 
 
 def build_classifier() -> nn.Module:
-    """The untrained network: 64x64 -> 32 -> 16 -> 8 spatially, then global average pool."""
-    layers: list[nn.Module] = []
+    """The untrained network: 224x224 -> 56 (fixed 4x4 average) -> 28 -> 14 -> 7 spatially,
+    global average pool, a linear layer and the logit scale."""
+    layers: list[nn.Module] = [nn.AvgPool2d(DOWNSAMPLE)]
     in_channels = 3
     for index, width in enumerate(_WIDTHS):
         layers += _conv_block(in_channels, width, pool=index < len(_WIDTHS) - 1)
@@ -68,6 +89,7 @@ def build_classifier() -> nn.Module:
         nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
         nn.Linear(in_channels, len(CLASS_NAMES)),
+        LogitScale(),
     )
 
 

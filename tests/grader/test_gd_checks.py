@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -111,6 +110,27 @@ def test_values_outside_0_1_fail_only_shape_and_range(plan, good_image, classifi
     assert "clamp" in judgement.verdicts["shape_and_range"].message
     assert judgement.verdicts["finite"].status == "passed"
     assert judgement.verdicts["model_unchanged"].status == "passed"
+    # One mistake, one deduction: the probability is that of the image clamped to [0, 1].
+    assert judgement.verdicts["target_probability"].status == "passed"
+    assert "clamped to [0, 1]" in judgement.verdicts["target_probability"].message
+    assert np.array_equal(judgement.image, np.clip(image, 0, 1))
+
+
+def test_returning_the_model_input_fails_the_probability_and_says_why(plan, good_image, classifier, config):
+    # Normalising once before the loop: the returned tensor is what the model was fed (here
+    # rolled as normalize_and_jitter rolls it); the classifier may well see the target in it.
+    mean = np.array(IMAGENET_MEAN).reshape(1, 3, 1, 1)
+    std = np.array(IMAGENET_STD).reshape(1, 3, 1, 1)
+    fed = np.roll((good_image - mean) / std, (5, -7), axis=(-2, -1))
+    output = output_for(fed, classifier.state)
+    output.arrays["model_input"] = fed
+    verdict = judge_call(plan.targets[0], output, classifier, config).verdicts["target_probability"]
+    assert verdict.status == "failed"
+    assert "returned the tensor it fed to the model" in verdict.message
+    # The right image with the model's last input beside it passes.
+    output = output_for(good_image, classifier.state)
+    output.arrays["model_input"] = np.roll((good_image - mean) / std, (5, -7), axis=(-2, -1))
+    assert judge_call(plan.targets[0], output, classifier, config).verdicts["target_probability"].status == "passed"
 
 
 def test_rounding_within_the_tolerance_is_inside_the_range(plan, good_image, classifier, config):
@@ -133,11 +153,11 @@ def test_nan_fails_finite_and_the_probability(plan, good_image, classifier, conf
 
 def test_changed_weights_fail_model_unchanged_and_name_the_tensor(plan, good_image, classifier, config):
     weights = classifier.state.copy()
-    weights[0] += 1e-3  # the first conv's first weight
+    weights[0] += 1e-3  # the first conv's first weight (module 1: after the fixed 4x4 average)
     judgement = judge_call(plan.targets[0], output_for(good_image, weights), classifier, config)
     verdict = judgement.verdicts["model_unchanged"]
     assert verdict.status == "failed"
-    assert "0.weight" in verdict.message and "optimizer" in verdict.message
+    assert "1.weight" in verdict.message and "optimizer" in verdict.message
     assert judgement.verdicts["target_probability"].status == "passed"
 
 
@@ -145,20 +165,20 @@ def test_changed_batchnorm_statistics_point_at_train_mode(plan, good_image, clas
     weights = classifier.state.copy()
     offset = 0
     for name, size in classifier.layout:
-        if name == "1.running_mean":
+        if name == "2.running_mean":
             weights[offset:offset + size] += 0.01
         offset += size
     judgement = judge_call(plan.targets[0], output_for(good_image, weights), classifier, config)
     verdict = judgement.verdicts["model_unchanged"]
     assert verdict.status == "failed"
-    assert "1.running_mean" in verdict.message and "eval mode" in verdict.message
+    assert "2.running_mean" in verdict.message and "eval mode" in verdict.message
 
 
 def test_wrong_shape_is_an_error_of_shape_and_probability(plan, good_image, classifier, config):
     judgement = judge_call(plan.targets[0], output_for(good_image[0], classifier.state), classifier, config)
     assert judgement.verdicts["shape_and_range"].status == "error"
-    assert "(3, 64, 64)" in judgement.verdicts["shape_and_range"].message
-    assert "(1, 3, 64, 64)" in judgement.verdicts["shape_and_range"].message
+    assert "(3, 224, 224)" in judgement.verdicts["shape_and_range"].message
+    assert "(1, 3, 224, 224)" in judgement.verdicts["shape_and_range"].message
     assert judgement.verdicts["target_probability"].status == "error"
 
 
@@ -246,8 +266,8 @@ def test_picture_is_a_png_of_every_judged_image(plan, good_image, classifier, co
     artifact = render_picture(judgements)
     assert artifact.name == "gd.png" and artifact.media_type == "image/png"
     decoded = cv2.imdecode(np.frombuffer(artifact.data, np.uint8), cv2.IMREAD_COLOR)
-    # two 64 px images at 4x (256 px) with an 8 px gap, a 40 px caption below
-    assert decoded.shape == (256 + 40, 2 * 256 + 8, 3)
+    # two 224 px images with an 8 px gap, a 40 px caption below
+    assert decoded.shape == (224 + 40, 2 * 224 + 8, 3)
     # the top-left pixel is the image's own, converted RGB -> BGR
     expected_rgb = np.rint(good_image[0, :, 0, 0] * 255)
     assert np.array_equal(decoded[0, 0], expected_rgb[::-1])
@@ -270,16 +290,20 @@ def _shapes_module():
 def test_the_shipped_classifier_recognises_fresh_shapes_and_doubts_grey_noise(config, classifier):
     shapes = _shapes_module()
     rng = np.random.default_rng(99)
-    labels = rng.integers(0, len(CLASS_NAMES), 200)
-    images = shapes.draw_batch(labels, rng).astype(np.float64)
+    labels = rng.integers(0, len(CLASS_NAMES), 100)
+    images = shapes.draw_batch(labels, rng).astype(np.float64)  # 100 x 224 x 224: 120 MB
     mean = np.array(IMAGENET_MEAN).reshape(1, 3, 1, 1)
     std = np.array(IMAGENET_STD).reshape(1, 3, 1, 1)
     with torch.no_grad():
         predicted = classifier.model(torch.from_numpy((images - mean) / std)).argmax(1).numpy()
-        grey = plan_grade(replace(config, labels=1), 5).targets[0].start.astype(np.float64)
+        greys = [t.start for seed in range(20) for t in plan_grade(config, seed).targets]
+        grey = np.concatenate(greys).astype(np.float64)
         grey_probabilities = classifier.model(torch.from_numpy((grey - mean) / std)).softmax(1)
     assert (predicted == labels).mean() >= 0.98
-    assert float(grey_probabilities.max()) < 0.2  # far below the threshold: a no-op cannot pass
+    # Far below the threshold, for every class: a no-op cannot pass. The median is 0.1; the
+    # largest of 10,000 measured was 0.41 (the input gradients are VGG-sized: TRAINING.md).
+    assert float(grey_probabilities.max()) < 0.5
+    assert abs(float(grey_probabilities.median()) - 0.1) < 0.02
 
 
 def test_the_grader_normalises_as_the_handout_does():
