@@ -1,3 +1,3 @@
 """The grader's version, stamped into every report so a grade can be traced to its code."""
 
-GRADER_VERSION = "0.2.0"
+GRADER_VERSION = "0.3.0"
