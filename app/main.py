@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.db_retry import RetryOnDroppedConnection
 from app.api.request_body import BoundedRequestBody
 from app.api.response_headers import ResponseHeaders
 from app.api.routes import assignments, health, submissions
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
         state = app.state
         state.settings, state.clock = settings, clock
         state.engine, state.sessions = engine, make_session_factory(engine)
+        state.redis = redis
         state.queue = GradeQueue(make_celery(settings), settings)
         state.metrics = make_registry(state.sessions, redis, state.queue)
         sweeper = asyncio.create_task(run_sweeps(state)) if sweep else None
@@ -53,7 +55,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
                   description="Upload homework, follow its grading, read reports and scores.")
     install_error_handlers(app)
-    # Outermost last: headers go on every answer, the body bounds on every request.
+    # Outermost last: headers go on every answer, the body bounds on every request, a
+    # request whose database connection dropped runs again on the body it received.
+    app.add_middleware(RetryOnDroppedConnection)
     app.add_middleware(BoundedRequestBody, max_bytes=request_max_bytes(settings),
                        timeout_s=settings.request_body_timeout_s,
                        too_large=too_large_detail(settings))

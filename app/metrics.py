@@ -24,8 +24,10 @@ class ServiceCollector:
         self._sessions, self._redis, self._queue = sessions, redis, queue
 
     def collect(self):
-        depth = GaugeMetricFamily("autograder_queue_depth",
-                                  "Grading jobs waiting in the broker")
+        # The broker's list alone undercounts after a crash (a message lost with Redis, or
+        # never sent): autograder_queue_depth counts what the database says waits.
+        depth = GaugeMetricFamily("autograder_broker_queue_depth",
+                                  "Grading jobs waiting in the broker's list")
         try:
             depth.add_metric([], self._queue.depth(self._redis))
         except RedisError:
@@ -41,6 +43,9 @@ class ServiceCollector:
             by_status = submissions_db.count_by_status(session)
             grades = grades_db.count_grades_by_status(session)
             cumulative, count, total_s = grades_db.duration_histogram(session, DURATION_BUCKETS_S)
+        yield GaugeMetricFamily("autograder_queue_depth",
+                                "Submissions queued in the database, waiting for a worker",
+                                value=by_status.get("queued", 0))
         submissions = GaugeMetricFamily("autograder_submissions",
                                         "Submissions by current status", labels=["status"])
         for status in ("queued", "running", "graded", "error"):

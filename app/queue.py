@@ -3,6 +3,8 @@ database is the record of every grade)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 
 from celery import Celery
@@ -24,8 +26,13 @@ def make_celery(settings: Settings) -> Celery:
         # gives its message back, so no accepted submission is dropped.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        # One message at a time per process: a prefetched grade would wait behind a slow one.
+        # One message at a time per process: a prefetched grade would wait behind a slow one,
+        # and a worker killed holding it would hide it from the sweep (it is queued in the
+        # database, the broker has given it out): seen, one of 12 left for the hour-long
+        # visibility timeout. With prefetch off a worker holds only what it runs, and what it
+        # runs holds a lease the sweep watches.
         worker_prefetch_multiplier=1,
+        worker_disable_prefetch=True,
         worker_concurrency=settings.worker_concurrency,
         task_default_queue=settings.queue_name,
         task_ignore_result=True,
@@ -61,6 +68,16 @@ class GradeQueue:
     def enqueue(self, submission_id: int, generation: int) -> None:
         self._celery.send_task(GRADE_TASK, args=[submission_id, generation])
         log.info("queued", extra={"submission_id": submission_id, "generation": generation})
+
+    def waiting_jobs(self, redis) -> set[tuple[int, int]]:
+        """(submission id, generation) of every message waiting in Redis's list (a message
+        a worker took is no longer there)."""
+        jobs = set()
+        for raw in redis.lrange(self._queue_key, 0, -1):
+            message = json.loads(raw)
+            args = json.loads(base64.b64decode(message["body"]))[0]
+            jobs.add((int(args[0]), int(args[1])))
+        return jobs
 
     def depth(self, redis) -> int:
         """Messages waiting in Redis (not those a worker holds)."""

@@ -43,11 +43,19 @@ class Settings(BaseSettings):
     (torch for expected values, and its warm zygotes: AUTOGRADER_WARM_ZYGOTES)."""
     visibility_timeout_s: int = Field(3600, gt=0)
     """Seconds before Redis hands an unacknowledged grade to another worker; longer than the
-    longest grade (two sandbox runs of at most 90 s wall time each, plus start-up)."""
+    longest grade (two sandbox runs of at most 90 s wall time each, plus start-up). Crashes
+    are not left to it: the sweep requeues from the database (lease_s, unconfirmed_after_s)."""
+    lease_s: float = Field(60.0, gt=0)
+    """A running grade's lease: its worker renews it every third of this; a worker killed
+    mid-grade is found by the sweep within lease_s + sweep_interval_s."""
+    unconfirmed_after_s: float = Field(15.0, gt=0)
+    """A queued submission whose message the broker never took (Redis down, API killed
+    between commit and send) is queued again by the sweep after this."""
     stuck_after_s: int = Field(1800, gt=0)
-    """A submission queued or running for longer than this is queued again by the sweep."""
-    sweep_interval_s: float = Field(60.0, gt=0)
-    """Seconds between two sweeps for stuck submissions (run by `autograder serve`)."""
+    """The last resort: queued (the broker took it) or running without a lease for longer
+    than this, a submission is queued again."""
+    sweep_interval_s: float = Field(15.0, gt=0)
+    """Seconds between two sweeps (run by `autograder serve`)."""
     task_max_retries: int = Field(3, ge=0)
     """Retries of a grade after an infrastructure fault (never after a student's error)."""
     task_retry_delay_s: float = Field(15.0, ge=0)

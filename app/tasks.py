@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from app.clock import utc_now
+from app.lease import lease_end, renewed_lease
 from app.queue import GRADE_TASK
 from app.services.grading import (InternalFault, begin_grading, fault_report,
                                   requeue_after_fault, run_grader, store_grade)
@@ -23,14 +24,18 @@ def grade_submission(self, submission_id: int, generation: int) -> None:
     context = worker_context()
     ids = {"submission_id": submission_id, "generation": generation}
     try:
+        lease_s = context.settings.lease_s
         with context.sessions.begin() as session:
-            job = begin_grading(session, submission_id, generation, utc_now())
+            now = utc_now()
+            job = begin_grading(session, submission_id, generation, now,
+                                lease_end(now, lease_s))
         if job is None:
             log.info("nothing to grade: graded already or superseded", extra=ids)
             return
         log.info("grading", extra={**ids, "files": sorted(job.files)})
         started = time.monotonic()
-        report = run_grader(job)
+        with renewed_lease(context.sessions, submission_id, generation, lease_s):
+            report = run_grader(job)
         duration_s = time.monotonic() - started
         with context.sessions.begin() as session:
             stored = store_grade(session, job, report, duration_s, utc_now())
@@ -51,10 +56,13 @@ def _retry_or_give_up(task, context, submission_id, generation, fault, ids) -> N
     if task.request.retries < settings.task_max_retries:
         log.warning("infrastructure fault, retrying", extra={**ids, "fault": str(fault),
                                                              "retry": task.request.retries + 1})
+        countdown_s = settings.task_retry_delay_s * 2 ** task.request.retries
         with context.sessions.begin() as session:
-            requeue_after_fault(session, submission_id, generation, utc_now())
-        raise task.retry(countdown=settings.task_retry_delay_s * 2 ** task.request.retries,
-                         max_retries=settings.task_max_retries, exc=fault)
+            now = utc_now()
+            requeue_after_fault(session, submission_id, generation, now, str(fault),
+                                lease_end(now, countdown_s + settings.lease_s))
+        raise task.retry(countdown=countdown_s, max_retries=settings.task_max_retries,
+                         exc=fault)
     log.error("infrastructure fault, retries spent; stored as error",
               extra={**ids, "fault": str(fault)})
     if not isinstance(fault, InternalFault):

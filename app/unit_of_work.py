@@ -7,8 +7,11 @@ import logging
 
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.clock import utc_now
+from app.db import submissions as submissions_db
 from app.queue import GradeQueue
 
 log = logging.getLogger(__name__)
@@ -20,14 +23,28 @@ def grade_after_commit(session: Session, submission_id: int, generation: int) ->
 
 
 def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
+    """Commits, sends the jobs, then notes in the database which ones the broker took: a
+    job whose row says nothing of it is sent again by the sweep (app/services/sweep.py)."""
     session.commit()
+    sent = []
     for submission_id, generation in session.info.pop(_PENDING, []):
         try:
             queue.enqueue(submission_id, generation)
+            sent.append((submission_id, generation))
         except (KombuError, RedisError, OSError):
             # The row is committed as queued: the sweep sends it again once the broker is back.
             log.exception("could not queue; the sweep will retry",
                           extra={"submission_id": submission_id})
+    if not sent:
+        return
+    try:
+        submissions_db.confirm_enqueued(session, sent, utc_now())
+        session.commit()
+    except SQLAlchemyError:
+        # The jobs are sent and their rows committed: at worst the sweep sends them twice.
+        session.rollback()
+        log.warning("could not note the jobs as sent; the sweep will send them again",
+                    exc_info=True, extra={"submission_ids": [s for s, _ in sent]})
 
 
 def discard_pending(session: Session) -> None:

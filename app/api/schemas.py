@@ -8,6 +8,17 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 
+class EventOut(BaseModel):
+    """One step of a submission's history."""
+
+    at: datetime
+    generation: int
+    event: Literal["accepted", "grading started", "requeued after a fault",
+                   "regrade requested", "graded", "error"]
+    detail: str | None
+    """Why, for a requeue after a fault."""
+
+
 class SubmissionOut(BaseModel):
     """A submission as its reader may see it."""
 
@@ -25,6 +36,8 @@ class SubmissionOut(BaseModel):
     files: list[str]
     report: dict[str, Any] | None
     """The student view for students and CI, the staff view for TAs; null until graded."""
+    history: list[EventOut]
+    """Oldest first: accepted, each grading start, requeues after faults, regrades, grades."""
 
 
 class ErrorOut(BaseModel):

@@ -36,7 +36,7 @@ class Submission(Base):
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     """The student themself, or the CI token that posted for them."""
     assignment: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), index=True)
     """queued, running, graded or error."""
     generation: Mapped[int] = mapped_column(Integer, default=1)
     """1 at upload, +1 per regrade; a grade is stored once per generation."""
@@ -45,7 +45,13 @@ class Submission(Base):
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """Last time it was (re)queued: the sweep's clock for `queued`."""
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """Last time a worker began grading it: the sweep's clock for `running`."""
+    """Last time a worker began grading it."""
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the broker took the message of the current (re)queue; None until it did, so a
+    message lost between the commit and the broker (Redis down, API killed) is seen."""
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """While running: the worker renews it as it grades; past it, the worker is taken for
+    dead and the sweep queues the submission again."""
     graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late_days: Mapped[int] = mapped_column(Integer, default=0)
     late_penalty_percent: Mapped[float] = mapped_column(Float, default=0.0)
@@ -57,6 +63,21 @@ class Submission(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     files: Mapped[list["SubmissionFile"]] = relationship(
         order_by="SubmissionFile.name", cascade="all, delete-orphan")
+    events: Mapped[list["SubmissionEvent"]] = relationship(
+        order_by="SubmissionEvent.id", cascade="all, delete-orphan")
+
+
+class SubmissionEvent(Base):
+    """One step of a submission's history: accepted, regraded, requeued after a fault."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class SubmissionFile(Base):

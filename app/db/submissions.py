@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from app.db.models import Submission, SubmissionFile, User
+from app.db.models import Submission, SubmissionEvent, SubmissionFile, User
 
 QUEUED, RUNNING, GRADED, ERROR = "queued", "running", "graded", "error"
 
@@ -23,7 +23,19 @@ def add_submission(session: Session, *, user: User, submitted_by: User, assignme
         files=[SubmissionFile(name=name, content=content) for name, content in files.items()])
     session.add(submission)
     session.flush()
+    add_event(session, submission.id, submission.generation, ACCEPTED, now)
     return submission
+
+
+ACCEPTED, STARTED, REQUEUED, REGRADED = ("accepted", "grading started",
+                                         "requeued after a fault", "regrade requested")
+"""Events of a submission's history (besides the grade's own status: graded or error)."""
+
+
+def add_event(session: Session, submission_id: int, generation: int, event: str,
+              now: datetime, detail: str | None = None) -> None:
+    session.add(SubmissionEvent(submission_id=submission_id, generation=generation, at=now,
+                                event=event, detail=detail[:200] if detail else None))
 
 
 def get_submission(session: Session, submission_id: int) -> Submission | None:
@@ -50,7 +62,8 @@ def list_submissions(session: Session, *, user_id: int | None = None,
                      user_name: str | None = None, limit: int = 100,
                      offset: int = 0) -> list[Submission]:
     """Newest first; each filter given narrows the list."""
-    query = select(Submission).order_by(Submission.created_at.desc(), Submission.id.desc())
+    query = (select(Submission).options(selectinload(Submission.events))
+             .order_by(Submission.created_at.desc(), Submission.id.desc()))
     if user_id is not None:
         query = query.where(Submission.user_id == user_id)
     if submitted_by_id is not None:
@@ -63,15 +76,53 @@ def list_submissions(session: Session, *, user_id: int | None = None,
 
 
 def claim_for_grading(session: Session, submission_id: int, generation: int,
-                      now: datetime) -> bool:
-    """Marks it running if this generation still waits for a grade (queued, or running on a
-    worker that died); False when it was graded already or a regrade superseded it."""
+                      now: datetime, lease_until: datetime | None) -> bool:
+    """Marks it running, leased to this worker until `lease_until`, if this generation still
+    waits for a grade (queued, or running on a worker that died); False when it was graded
+    already or a regrade superseded it."""
     result = session.execute(
         update(Submission)
         .where(Submission.id == submission_id, Submission.generation == generation,
                Submission.status.in_([QUEUED, RUNNING]))
-        .values(status=RUNNING, started_at=now))
+        .values(status=RUNNING, started_at=now, lease_until=lease_until))
     return result.rowcount == 1
+
+
+def renew_lease(session: Session, submission_id: int, generation: int,
+                lease_until: datetime) -> bool:
+    """False when the submission is no longer this generation's running grade."""
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.generation == generation,
+               Submission.status == RUNNING)
+        .values(lease_until=lease_until))
+    return result.rowcount == 1
+
+
+def confirm_enqueued(session: Session, jobs: list[tuple[int, int]], now: datetime) -> None:
+    """Notes that the broker took the messages of these (submission id, generation)."""
+    for submission_id, generation in jobs:
+        session.execute(update(Submission)
+                        .where(Submission.id == submission_id,
+                               Submission.generation == generation,
+                               Submission.status == QUEUED, Submission.enqueued_at.is_(None))
+                        .values(enqueued_at=now))
+
+
+def requeue_if_unchanged(session: Session, submission: Submission, now: datetime) -> bool:
+    """Back to queued (message not yet sent) unless a worker changed the row since it was
+    read: a grade stored meanwhile is never overwritten by the requeue."""
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.generation == submission.generation,
+               Submission.status == submission.status,
+               _same_or_null(Submission.lease_until, submission.lease_until))
+        .values(status=QUEUED, queued_at=now, enqueued_at=None, lease_until=None))
+    return result.rowcount == 1
+
+
+def _same_or_null(column, value):
+    return column.is_(None) if value is None else column == value
 
 
 def load_files(session: Session, submission_id: int) -> dict[str, bytes]:
@@ -80,11 +131,31 @@ def load_files(session: Session, submission_id: int) -> dict[str, bytes]:
     return {f.name: f.content for f in submission.files}
 
 
-def find_stuck(session: Session, queued_before: datetime,
-               started_before: datetime) -> list[Submission]:
+def find_stuck(session: Session, now: datetime, queued_before: datetime,
+               unconfirmed_before: datetime, started_before: datetime) -> list[Submission]:
+    """Queued ones whose message the broker never took (after a grace for the sender) or
+    that waited past the bound; running ones whose lease ran out (or, without a lease,
+    that started before the bound)."""
     return list(session.scalars(select(Submission).where(or_(
-        and_(Submission.status == QUEUED, Submission.queued_at < queued_before),
-        and_(Submission.status == RUNNING, Submission.started_at < started_before)))))
+        and_(Submission.status == QUEUED, or_(
+            Submission.queued_at < queued_before,
+            Submission.lease_until < now,  # a retry's due time and lease passed unstarted
+            and_(Submission.enqueued_at.is_(None), Submission.queued_at < unconfirmed_before))),
+        and_(Submission.status == RUNNING, or_(
+            Submission.lease_until < now,
+            and_(Submission.lease_until.is_(None), Submission.started_at < started_before)))))
+        .order_by(Submission.id)))
+
+
+def find_queued_sent_before(session: Session, before: datetime) -> list[Submission]:
+    """Queued, and the broker took the message before `before`."""
+    return list(session.scalars(select(Submission).where(
+        Submission.status == QUEUED, Submission.enqueued_at < before).order_by(Submission.id)))
+
+
+def find_queued(session: Session) -> list[Submission]:
+    return list(session.scalars(select(Submission).where(Submission.status == QUEUED)
+                                .order_by(Submission.id)))
 
 
 def count_by_status(session: Session) -> dict[str, int]:

@@ -35,12 +35,15 @@ class GradingJob:
     """"mlp.py" and/or "gd.py" -> source bytes."""
 
 
-def begin_grading(session: Session, submission_id: int, generation: int,
-                  now: datetime) -> GradingJob | None:
-    """The job, with the submission marked running; None when there is nothing to do
-    (graded already, superseded by a regrade, or deleted)."""
-    if not submissions_db.claim_for_grading(session, submission_id, generation, now):
+def begin_grading(session: Session, submission_id: int, generation: int, now: datetime,
+                  lease_until: datetime | None = None) -> GradingJob | None:
+    """The job, with the submission marked running (leased until `lease_until`, which the
+    worker renews: app/lease.py); None when there is nothing to do (graded already,
+    superseded by a regrade, or deleted)."""
+    if not submissions_db.claim_for_grading(session, submission_id, generation, now,
+                                            lease_until):
         return None
+    submissions_db.add_event(session, submission_id, generation, submissions_db.STARTED, now)
     submission = submissions_db.get_submission(session, submission_id)
     return GradingJob(submission_id, generation, submission.assignment,
                       submissions_db.load_files(session, submission_id))
@@ -64,6 +67,8 @@ def store_grade(session: Session, job: GradingJob, report: Report, duration_s: f
         return False
     if submission.generation == job.generation:
         submission.graded_at = now
+        submission.lease_until = None
+        submissions_db.add_event(session, job.submission_id, job.generation, report.status, now)
         if report.status == "graded":
             submission.status = submissions_db.GRADED
             submission.score, submission.max_score = grade.score, grade.max_score
@@ -74,13 +79,17 @@ def store_grade(session: Session, job: GradingJob, report: Report, duration_s: f
 
 
 def requeue_after_fault(session: Session, submission_id: int, generation: int,
-                        now: datetime) -> None:
-    """Back to queued while a retry waits, so the sweep's clock restarts."""
+                        now: datetime, fault: str, lease_until: datetime) -> None:
+    """Back to queued while the retry the worker holds waits for its time; leased until it
+    is due and one lease more, so the sweep requeues it if that worker dies meanwhile."""
     submission = submissions_db.get_submission(session, submission_id)
     if submission is not None and submission.generation == generation \
             and submission.status == submissions_db.RUNNING:
         submission.status = submissions_db.QUEUED
-        submission.queued_at = now
+        submission.queued_at = submission.enqueued_at = now
+        submission.lease_until = lease_until
+        submissions_db.add_event(session, submission_id, generation, submissions_db.REQUEUED,
+                                 now, f"retry after an infrastructure fault: {fault}")
         session.flush()
 
 

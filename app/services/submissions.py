@@ -127,9 +127,11 @@ def regrade_submission(session: Session, reader: User, submission_id: int,
     submission.generation += 1
     submission.status = submissions_db.QUEUED
     submission.queued_at = now
-    submission.started_at = None
+    submission.enqueued_at = submission.lease_until = submission.started_at = None
     submission.graded_at = None
     submission.score = submission.max_score = None
+    submissions_db.add_event(session, submission.id, submission.generation,
+                             submissions_db.REGRADED, now)
     session.flush()
     grade_after_commit(session, submission.id, submission.generation)
     return submission

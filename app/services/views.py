@@ -31,6 +31,8 @@ def describe_submission(session: Session, reader: User, submission: Submission) 
         "max_score": submission.max_score, "late_days": submission.late_days,
         "late_penalty_percent": submission.late_penalty_percent,
         "files": sorted(f.name for f in submission.files), "report": report,
+        "history": [{"at": e.at, "generation": e.generation, "event": e.event,
+                     "detail": e.detail} for e in submission.events],
     }
 
 

@@ -81,7 +81,8 @@ def test_sweep_requeues_only_what_is_stuck(make_client, sessions, settings, user
         running = session.get(Submission, fresh)
         running.status, running.started_at = "running", later
         session.commit()
-        requeued = requeue_stuck(session, later + timedelta(seconds=1), settings.stuck_after_s)
+        requeued = requeue_stuck(session, later + timedelta(seconds=1), settings.stuck_after_s,
+                                 settings.unconfirmed_after_s)
         commit_then_enqueue(session, queue)
     assert requeued == [old]
     assert queued_jobs() == [(old, 1), (fresh, 1), (old, 1)]
@@ -89,7 +90,8 @@ def test_sweep_requeues_only_what_is_stuck(make_client, sessions, settings, user
         assert session.get(Submission, old).queued_at == later + timedelta(seconds=1)
         session.get(Submission, fresh).started_at = start  # a worker died on it long ago
         session.commit()
-        requeued = requeue_stuck(session, later + timedelta(seconds=2), settings.stuck_after_s)
+        requeued = requeue_stuck(session, later + timedelta(seconds=2), settings.stuck_after_s,
+                                 settings.unconfirmed_after_s)
         assert requeued == [fresh]
         assert session.get(Submission, fresh).status == "queued"
 
