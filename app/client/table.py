@@ -20,6 +20,8 @@ def format_submission(submission: dict) -> str:
         lines.append(f"  integrity: {flag['code']}: {flag['message']}")
     for error in report.get("errors", []):
         lines.append(f"  error: {error}")
+    for note in report.get("notes", []):
+        lines.append(f"  note: {note}")
     if submission.get("late_days"):
         lines.append(f"  late by {submission['late_days']} day(s): "
                      f"-{submission['late_penalty_percent']:g}%")

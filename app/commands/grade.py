@@ -98,6 +98,8 @@ def render_table(report, staff: bool = False) -> str:
         lines.append(f"integrity: {flag.code}: {flag.message}")
     for error in report.errors:
         lines.append(f"error: {error}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
     # Multi-line feedback (tracebacks) in full, once per distinct text.
     details: dict[str, list[str]] = {}
     for test in report.tests:
