@@ -240,7 +240,7 @@ class Figures:
     """Submissions with more than one grade stored for a generation."""
     regraded: int = 0
     """Grading starts beyond one per submission (work done twice, one grade stored)."""
-    requeued: int = 0
+    requeued_ids: list[int] = field(default_factory=list)
     """Submissions whose history says "requeued after a fault"."""
     recovery_s: float = 0.0
     """Fault to the last requeue after it (0 when nothing needed one)."""
@@ -253,7 +253,7 @@ class Figures:
         refused = ", ".join(f"{k} x{v}" for k, v in sorted(self.refused.items())) or "none"
         return (f"{self.fault:13s} sent {self.sent}, accepted {self.accepted} (not accepted: "
                 f"{refused}), graded {self.graded}, lost {self.lost}, duplicated "
-                f"{self.duplicated}, requeued {self.requeued}, graded twice (one stored) "
+                f"{self.duplicated}, requeued {len(self.requeued_ids)}, graded twice (one stored) "
                 f"{self.regraded}; recovery {self.recovery_s:.1f} s (requeue), longest "
                 f"stall {self.stall_s:.1f} s, fault to last grade {self.drain_s:.1f} s")
 
@@ -356,7 +356,7 @@ def _measure(deployment: Deployment, ids: list[int], fault_at: float, figures: F
     starts = sum(1 for e in events if e.event == "grading started")
     figures.regraded = max(0, starts - len(ids))
     requeues = [e for e in events if e.event == "requeued after a fault"]
-    figures.requeued = len({e.submission_id for e in requeues})
+    figures.requeued_ids = sorted({e.submission_id for e in requeues})
     figures.recovery_s = max([e.at.timestamp() - fault_at for e in requeues], default=0.0)
     finished = sorted(s.graded_at.timestamp() for s in done)
     after = [fault_at] + [t for t in finished if t >= fault_at]

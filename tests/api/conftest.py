@@ -26,7 +26,8 @@ from api_helpers import (IDLE_QUEUE, REDIS_URL, Users, WorkerProcess, free_port,
                          wait_for)
 POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TABLES = ["artifacts", "grades", "submission_files", "submission_events", "submissions", "users"]
+TABLES = ["artifacts", "grades", "submission_files", "submission_events", "submissions",
+          "users"]
 
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import uuid
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -75,4 +76,10 @@ def test_every_accepted_upload_is_graded_once_after_a_crash(deployment, fault):
         # db-terminate (point 8): a dropped connection is retried, never answered 500.
         assert figures.accepted == UPLOADS, logs
     if fault in ("worker-kill", "redis-kill"):
-        assert figures.requeued >= 1, f"the fault cost nothing to recover from\n{logs}"
+        assert figures.requeued_ids, f"the fault cost nothing to recover from\n{logs}"
+        # The submission says what happened to it.
+        body = httpx.get(f"{service.base_url}/api/v1/submissions/{figures.requeued_ids[0]}",
+                         headers={"Authorization": f"Bearer {roster.token}"}).json()
+        events = [event["event"] for event in body["history"]]
+        assert events[0] == "accepted" and "requeued after a fault" in events, events
+        assert events[-1] in ("graded", "error"), events
