@@ -186,19 +186,25 @@ def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
                         classifier: TrustedClassifier, config: GdConfig,
                         judgement: CallJudgement, model_changed: bool,
                         model_input: np.ndarray | None) -> Verdict:
-    if image.shape != start.shape:
+    # One mistake, one deduction: a wrong shape or values outside [0, 1] cost
+    # gd.shape_and_range; the probability is that of the image as any viewer shows it:
+    # clamped, and at its own size or without its batch dimension when it is still an image.
+    image, reshaped = _as_image(image, start.shape)
+    if image is None:
         return Verdict("error", "cannot classify an image of the wrong shape (see gd.shape_and_range)")
     if not np.isfinite(image).all():
         return Verdict("failed", "cannot classify an image with NaN or infinite values (see gd.finite)")
-    # One mistake, one deduction: values outside [0, 1] cost gd.shape_and_range; the
-    # probability is that of the image as any viewer shows it, clamped.
     seen = np.clip(image, 0.0, 1.0)
-    clamped = "" if np.array_equal(seen, image) else " (judged on your image clamped to [0, 1])"
+    how = [reshaped] if reshaped else []
+    if not np.array_equal(seen, image):
+        how.append("clamped to [0, 1]")
+    clamped = f" (judged on your image {', '.join(how)})" if how else ""
     start_probabilities = class_probabilities(classifier.model, start)
     probabilities = class_probabilities(classifier.model, seen)
     p, p0 = float(probabilities[target.label]), float(start_probabilities[target.label])
     judgement.probability, judgement.start_probability = p, p0
-    judgement.image = seen
+    if seen.shape == start.shape:
+        judgement.image = seen
     judgement.staff.append(f"{target.description}: probability {p0:.4f} -> {p:.6f}")
     distance = _distance_up_to_a_roll(image, model_input)
     if distance is not None:
@@ -216,7 +222,7 @@ def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
     top = int(probabilities.argmax())
     seen_as = (f"; the classifier sees your image as class {top} ({CLASS_NAMES[top]}), "
                f"probability {probabilities[top]:.2f}") if top != target.label else ""
-    largest_change = float(np.abs(seen - start).max())
+    largest_change = float(np.abs(seen - start).max()) if seen.shape == start.shape else 1.0
     if model_changed:
         # The student's ascent ran on a model that behaved differently (train-mode BatchNorm,
         # changed weights); the image then need not fool the real one.
@@ -232,6 +238,22 @@ def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
     return Verdict("failed", (
         f"the target class's probability only reached {p:.2f}{clamped} (from {p0:.2f}; needs "
         f"{config.threshold:g} after {config.iterations} iterations){seen_as}. {hint[0].upper()}{hint[1:]}"))
+
+
+def _as_image(image: np.ndarray, shape: tuple) -> tuple[np.ndarray | None, str]:
+    """The returned array as a (1, 3, H, W) image the classifier can take, and how it was
+    read: as it is (""), without its batch dimension, or at its own size (any H and W from 32,
+    the network's stride, up to 1024). None when it is not an RGB image at all."""
+    if image.shape == shape:
+        return image, ""
+    if image.size == int(np.prod(shape)) and tuple(n for n in image.shape if n != 1) == tuple(
+            n for n in shape if n != 1):
+        return image.reshape(shape), f"read as shape {_shape(shape)}"
+    squeezed = image.reshape(image.shape[-3:]) if image.ndim >= 3 and image.size == int(
+        np.prod(image.shape[-3:])) else None
+    if squeezed is not None and squeezed.shape[0] == 3 and all(32 <= n <= 1024 for n in squeezed.shape[1:]):
+        return squeezed[None], f"at its own size, {squeezed.shape[1]}x{squeezed.shape[2]}"
+    return None, ""
 
 
 def _distance_up_to_a_roll(image: np.ndarray, model_input: np.ndarray | None) -> float | None:

@@ -174,12 +174,30 @@ def test_changed_batchnorm_statistics_point_at_train_mode(plan, good_image, clas
     assert "2.running_mean" in verdict.message and "eval mode" in verdict.message
 
 
-def test_wrong_shape_is_an_error_of_shape_and_probability(plan, good_image, classifier, config):
+def test_a_missing_batch_dimension_costs_the_shape_only(plan, good_image, classifier, config):
     judgement = judge_call(plan.targets[0], output_for(good_image[0], classifier.state), classifier, config)
     assert judgement.verdicts["shape_and_range"].status == "error"
     assert "(3, 224, 224)" in judgement.verdicts["shape_and_range"].message
     assert "(1, 3, 224, 224)" in judgement.verdicts["shape_and_range"].message
-    assert judgement.verdicts["target_probability"].status == "error"
+    verdict = judgement.verdicts["target_probability"]
+    assert verdict.status == "passed" and "read as shape (1, 3, 224, 224)" in verdict.message
+
+
+def test_an_image_of_another_size_is_judged_at_its_size(plan, good_image, classifier, config):
+    # Multi-scale ascent that forgot the last upsampling: a 112x112 image of the class.
+    small = good_image.reshape(1, 3, 112, 2, 112, 2).mean(axis=(3, 5))
+    judgement = judge_call(plan.targets[0], output_for(small, classifier.state), classifier, config)
+    assert judgement.verdicts["shape_and_range"].status == "error"
+    verdict = judgement.verdicts["target_probability"]
+    assert verdict.status == "passed" and "at its own size, 112x112" in verdict.message
+    assert judgement.image is None  # the picture shows 224x224 images only
+
+
+def test_what_is_no_image_cannot_be_classified(plan, good_image, classifier, config):
+    for array in (good_image[0, 0], good_image[:, :, :16, :16], np.zeros((2, 3, 224, 224))):
+        judgement = judge_call(plan.targets[0], output_for(array, classifier.state), classifier, config)
+        assert judgement.verdicts["target_probability"].status == "error", array.shape
+        assert "wrong shape" in judgement.verdicts["target_probability"].message
 
 
 def test_returning_none_is_an_error_everywhere(plan, classifier, config):

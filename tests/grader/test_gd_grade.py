@@ -137,12 +137,14 @@ def test_nan_from_normalising_a_zeroed_gradient_fails_finite(assignment):
     assert tests["model_unchanged"].status == "passed"
 
 
-def test_wrong_shape_is_an_error(assignment):
+def test_wrong_shape_is_an_error_of_the_shape_only(assignment):
     tests = by_name(run(variant(("return input.detach()", "return input.detach()[0]")), assignment))
     assert tests["shape_and_range"].status == "error"
+    assert tests["shape_and_range"].score == 0
     assert "shape (3, 224, 224)" in tests["shape_and_range"].output
-    assert tests["target_probability"].status == "error"
-    assert tests["target_probability"].score == 0
+    # One mistake, one deduction: the image is judged without its batch dimension.
+    assert tests["target_probability"].status == "passed"
+    assert "read as shape (1, 3, 224, 224)" in tests["target_probability"].output
 
 
 def test_an_exception_shows_the_students_lines_only(assignment):
