@@ -24,7 +24,8 @@ _IDENTITY_HINT = ("f and g may each be 'identity' (the handout lists relu | sigm
 def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Settings) -> CaseVerdict:
     """Compare one case's outputs; the verdict carries student and staff messages."""
     verdict = _judge(case, run, expected, settings)
-    if case.item.startswith("identity.") and verdict.status == "error" and not run.import_error:
+    if case.item.startswith("identity.") and any(
+            "raised an exception" in message or " is None" in message for message in verdict.messages):
         verdict.messages.append(_IDENTITY_HINT)  # the usual cause: a branch nobody wrote
     return verdict
 
