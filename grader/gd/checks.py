@@ -26,11 +26,12 @@ _BARELY_CHANGED = 1.0 / 255
 # The probability counts as having gone down when it ends this far below the start's (about
 # 0.1 for every class: the classifier was trained to be unsure on grey noise).
 _WENT_DOWN_BY = 0.01
-# A returned tensor this close to the model's last input, up to a roll (relative L2 distance),
-# is that input: normalised, not an image. Measured (tests/grader/gd_strategies.py, 2 classes
-# each): normalising once before the loop and returning the optimised tensor 0.000, returning
-# normalize_and_jitter(image) 0.02-0.03; every correct strategy 0.78-1.01. The classifier sees
-# the target in those tensors too (probability 1.00): no probability threshold tells them apart.
+# A returned tensor this close to the model's last input (relative L2 distance) is that input:
+# normalised, not an image. Measured (tests/grader/gd_strategies.py, 2 classes each):
+# normalising once before the loop and returning the optimised tensor 0.000; returning
+# normalize_and_jitter(image), up to its roll, 0.02-0.03; every correct strategy 0.78-1.01.
+# The classifier sees the target in those tensors too (probability 1.00): no probability
+# threshold tells them apart.
 _SAME_AS_MODEL_INPUT = 0.25
 
 
@@ -111,7 +112,8 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
         message = "gradient_descent returned the start image unchanged: no step was taken"
         return judge_everything_as(target, "failed", message)
 
-    judgement.verdicts["shape_and_range"] = _shape_and_range(image, start, config)
+    judgement.verdicts["shape_and_range"] = _shape_and_range(image, start, config,
+                                                             output.arrays.get("model_input"))
     judgement.verdicts["finite"] = _finite(image)
     judgement.verdicts["model_unchanged"] = _model_unchanged(output, classifier)
     judgement.verdicts["target_probability"] = _target_probability(
@@ -121,7 +123,8 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
     return judgement
 
 
-def _shape_and_range(image: np.ndarray, start: np.ndarray, config: GdConfig) -> Verdict:
+def _shape_and_range(image: np.ndarray, start: np.ndarray, config: GdConfig,
+                     model_input: np.ndarray | None) -> Verdict:
     if image.shape != start.shape:
         return Verdict("error", f"the returned image has shape {_shape(image.shape)}; it must keep "
                                 f"the input's shape {_shape(start.shape)}")
@@ -132,6 +135,11 @@ def _shape_and_range(image: np.ndarray, start: np.ndarray, config: GdConfig) -> 
     low, high = float(finite.min()), float(finite.max())
     tolerance = config.range_tolerance
     if low < -tolerance or high > 1 + tolerance:
+        distance = _distance_to(image, model_input, any_roll=True)
+        if distance is not None and distance < _SAME_AS_MODEL_INPUT:
+            return Verdict("failed", (
+                f"values range from {low:.3g} to {high:.3g}: this is normalize_and_jitter's output "
+                f"(normalised and rolled), not the image; return the image itself, within [0, 1]"))
         return Verdict("failed", (
             f"values range from {low:.3g} to {high:.3g}; the image must stay within [0, 1]: "
             f"clamp it after every step (for example input.data.clamp_(0, 1))"))
@@ -206,13 +214,15 @@ def _target_probability(image: np.ndarray, start: np.ndarray, target: Target,
     if seen.shape == start.shape:
         judgement.image = seen
     judgement.staff.append(f"{target.description}: probability {p0:.4f} -> {p:.6f}")
-    distance = _distance_up_to_a_roll(image, model_input)
+    distance = _distance_to(image, model_input, any_roll=False)
     if distance is not None:
         judgement.staff.append(f"distance to the model's last input {distance:.3f}")
     if distance is not None and distance < _SAME_AS_MODEL_INPUT:
-        # The classifier may well see the target in it, but it is the model's input, not an
-        # image: normalised (mean 0, std 1 per channel), and judged as an image it is
-        # normalised twice.
+        # Normalised once before the loop: the steps optimised the model's input, never the
+        # image, and the tensor returned is that input (mean 0, std 1 per channel). The
+        # classifier may well see the target in it. Returning normalize_and_jitter(image) after
+        # a right ascent is rolled against the model's last input, is not caught here, and
+        # costs gd.shape_and_range only.
         return Verdict("failed", (
             f"gradient_descent returned the tensor it fed to the model (normalised by "
             f"normalize_and_jitter), not the image: call normalize_and_jitter on the image inside "
@@ -256,15 +266,18 @@ def _as_image(image: np.ndarray, shape: tuple) -> tuple[np.ndarray | None, str]:
     return None, ""
 
 
-def _distance_up_to_a_roll(image: np.ndarray, model_input: np.ndarray | None) -> float | None:
-    """min over circular shifts s of ||image - roll(model_input, s)|| / ||model_input||, over
-    the last two axes (normalize_and_jitter rolls by up to 32 pixels); None when there is no
-    model input of the image's shape. Every shift at once: cross-correlation by FFT (~10 ms)."""
+def _distance_to(image: np.ndarray, model_input: np.ndarray | None, any_roll: bool) -> float | None:
+    """||image - model_input|| / ||model_input||, or with any_roll its minimum over circular
+    shifts of the last two axes (normalize_and_jitter rolls by up to 32 pixels); None when there
+    is no finite model input of the image's shape. Every shift at once: cross-correlation by
+    FFT (~10 ms)."""
     if model_input is None or model_input.shape != image.shape or image.ndim < 2:
         return None
     size = float(np.linalg.norm(model_input))
-    if not np.isfinite(model_input).all() or size == 0.0:
+    if not (np.isfinite(model_input).all() and np.isfinite(image).all()) or size == 0.0:
         return None
+    if not any_roll:
+        return float(np.linalg.norm(image - model_input)) / size
     shape = image.shape[-2:]
     correlation = np.fft.irfft2(np.fft.rfft2(image) * np.conj(np.fft.rfft2(model_input)), s=shape)
     best = float(correlation.reshape(-1, *shape).sum(axis=0).max())

@@ -133,6 +133,23 @@ def test_returning_the_model_input_fails_the_probability_and_says_why(plan, good
     assert judge_call(plan.targets[0], output, classifier, config).verdicts["target_probability"].status == "passed"
 
 
+def test_returning_normalize_and_jitter_of_the_image_costs_the_range_only(plan, good_image, classifier,
+                                                                          config):
+    # A right ascent that returns normalize_and_jitter(image): rolled against the model's last
+    # input (another jitter), out of [0, 1]. One mistake: gd.shape_and_range, which names it;
+    # the probability is judged as for any image (this one, ascended without jitter, does not
+    # survive being normalised twice; jittered ascents do: test_gd_strategies.py).
+    mean = np.array(IMAGENET_MEAN).reshape(1, 3, 1, 1)
+    std = np.array(IMAGENET_STD).reshape(1, 3, 1, 1)
+    normalised = (good_image - mean) / std
+    output = output_for(np.roll(normalised, (3, 11), axis=(-2, -1)), classifier.state)
+    output.arrays["model_input"] = np.roll(normalised, (-20, 2), axis=(-2, -1))
+    judgement = judge_call(plan.targets[0], output, classifier, config)
+    assert "fed to the model" not in judgement.verdicts["target_probability"].message
+    assert judgement.verdicts["shape_and_range"].status == "failed"
+    assert "normalize_and_jitter's output" in judgement.verdicts["shape_and_range"].message
+
+
 def test_rounding_within_the_tolerance_is_inside_the_range(plan, good_image, classifier, config):
     image = good_image.copy()
     image[0, 0, 0, 0] = 1.0 + config.range_tolerance / 2
