@@ -106,21 +106,23 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
     # The time goes to TAs only: student feedback stays the same from run to run.
     judgement.staff.append(f"returned {_text(record.get('described'))} in {_text(record.get('elapsed_s'))} s "
                            f"(limit {config.call_time_s:g} s)")
-    shape_ok = image.shape == start.shape
-    if shape_ok and np.array_equal(image, start):
-        # Nothing was optimised: none of the checks has anything to vouch for.
-        message = "gradient_descent returned the start image unchanged: no step was taken"
-        return judge_everything_as(target, "failed", message)
-
     judgement.verdicts["shape_and_range"] = _shape_and_range(image, start, config,
                                                              output.arrays.get("model_input"))
     judgement.verdicts["finite"] = _finite(image)
     judgement.verdicts["model_unchanged"] = _model_unchanged(output, classifier)
+    if image.shape == start.shape and np.array_equal(image, start):
+        # One mistake, one deduction: the image is still a valid image and the other checks
+        # judge it as such; the missing ascent costs the probability.
+        judgement.verdicts["target_probability"] = Verdict(
+            "failed", "gradient_descent returned the start image unchanged: no step was taken "
+                      "on it (the steps must update the image you return)")
+        return judgement
     judgement.verdicts["target_probability"] = _target_probability(
         image, start, target, classifier, config, judgement,
         model_changed=judgement.verdicts["model_unchanged"].status != "passed",
         model_input=output.arrays.get("model_input"))
     return judgement
+
 
 
 def _shape_and_range(image: np.ndarray, start: np.ndarray, config: GdConfig,
