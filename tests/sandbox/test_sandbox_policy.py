@@ -48,7 +48,7 @@ def test_only_the_runtime_harness_and_work_dir_are_shown() -> None:
 def test_the_environment_is_exactly_the_documented_one() -> None:
     argv = argv_of(default_policy())
     env = {argv[i + 1]: argv[i + 2] for i, arg in enumerate(argv) if arg == "--setenv"}
-    assert set(env) == {"PATH", "HOME", "LANG", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    assert set(env) == {"PATH", "HOME", "LANG", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MPLBACKEND"}
     assert env["HOME"] == "/work"
 
 
