@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.mlp.items import ITEMS, STREAMS, activation_items
+from grader.mlp.items import ITEMS, STREAMS, activation_items, layer_of
 
 GRADS = ("dJdW1", "dJdb1", "dJdW2", "dJdb2")
 
@@ -52,8 +52,8 @@ class Case:
     @property
     def needs_only_its_layer(self) -> bool:
         """It runs no other layer's code (relu.backward's f = g = relu cases)."""
-        layer = self.item.split(".")[0]
-        return all(need.split(".")[0] == layer for need in self.needs)
+        layer = layer_of(self.item)
+        return all(layer_of(need) == layer for need in self.needs)
 
     def describe(self) -> str:
         """The configuration in words, for staff (never the values)."""

@@ -19,7 +19,7 @@ from dataclasses import replace
 from grader.integrity import REASON, scan
 from grader.integrity_policy import Finding, IntegrityPolicy, Rule
 from grader.mlp.cases import Case
-from grader.mlp.items import BACKWARD_ITEMS, ITEMS, LOSS_ITEMS, gradient_items
+from grader.mlp.items import BACKWARD_ITEMS, ITEMS, LOSS_ITEMS, gradient_items, layer_of
 from grader.outputs import CaseOutput
 from grader.report import IntegrityFlag
 
@@ -52,27 +52,25 @@ def _backward_items_that_ran_autograd(cases: list[Case], outputs: dict[str, Case
     by_item: dict[str, list[Case]] = {}
     for case in model_cases:
         by_item.setdefault(case.item, []).append(case)
-    ran = {_layer(item) for item, group in by_item.items()
+    ran = {layer_of(item) for item, group in by_item.items()
            if any(case.case_id in noted and case.needs_only_its_layer for case in group)}
     changed = True
     while changed:
         changed = False
         for item, group in by_item.items():
-            layer = _layer(item)
+            layer = layer_of(item)
             seen = [case for case in group if case.case_id in noted]
             if layer in ran or not seen:
                 continue
-            untouched_group = any(not any(c.case_id in noted for c in group if c.needs == case.needs)
-                                  for case in group)
-            explained = all({_layer(need) for need in case.needs} & ran for case in seen)
+            noted_in_group: dict[frozenset[str], bool] = {}
+            for case in group:
+                noted_in_group[case.needs] = noted_in_group.get(case.needs, False) or case.case_id in noted
+            untouched_group = not all(noted_in_group.values())
+            explained = all({layer_of(need) for need in case.needs} & ran for case in seen)
             if not (untouched_group and explained):
                 ran.add(layer)
                 changed = True
     return {f"{layer}.backward" for layer in ran}
-
-
-def _layer(item: str) -> str:
-    return item.rsplit(".", 1)[0]
 
 
 def _notes(output: CaseOutput | None) -> bool:

@@ -50,6 +50,11 @@ def gradient_items(items: tuple[str, ...]) -> tuple[str, ...]:
                  if not (split(item)[0] in LOSS_ITEMS and item.endswith(".forward")))
 
 
+def layer_of(item: str) -> str:
+    """'relu.backward' -> 'relu'."""
+    return split(item)[0]
+
+
 def split(item: str) -> tuple[str, str]:
     """'relu.backward' -> ('relu', 'backward')."""
     layer, direction = item.rsplit(".", 1)
