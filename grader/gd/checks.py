@@ -2,8 +2,8 @@
 
 Each check looks at one property, so a single mistake fails the check it belongs to and leaves
 the others' verdicts alone: a missing clamp fails shape_and_range only (the probability is
-judged on the image clamped to [0, 1]), a NaN fails finite, a model put in train mode fails
-model_unchanged. Messages are for the student: they name the class and the student's own
+judged on the image clamped to [0, 1]), a NaN fails finite, a model.train() call fails
+model_unchanged only (the harness keeps the model in eval mode and notes the call). Messages are for the student: they name the class and the student's own
 numbers, never anything hidden.
 """
 
@@ -119,7 +119,7 @@ def judge_call(target: Target, output: CaseOutput, classifier: TrustedClassifier
         return judgement
     judgement.verdicts["target_probability"] = _target_probability(
         image, start, target, classifier, config, judgement,
-        model_changed=judgement.verdicts["model_unchanged"].status != "passed",
+        model_changed=_model_state_changed(output, classifier),
         model_input=output.arrays.get("model_input"))
     return judgement
 
@@ -169,6 +169,12 @@ def _model_unchanged(output: CaseOutput, classifier: TrustedClassifier) -> Verdi
     if weights is None or weights.shape != classifier.state.shape:
         return Verdict("failed", "the model's set of weights changed during gradient_descent")
     changed = _changed_tensors(weights, classifier)
+    if not changed and output.record.get("train_calls"):
+        return Verdict("failed", (
+            "gradient_descent called model.train(): in training mode BatchNorm normalises each "
+            "image by its own statistics and updates the model's running statistics, so the "
+            "ascent would optimise a different network from the one that classifies the result. "
+            "Leave the model in eval mode (the grader kept it there for this run)"))
     if not changed:
         return Verdict("passed", "the model's weights and statistics are unchanged")
     if all(name.endswith(("running_mean", "running_var", "num_batches_tracked")) for name in changed):
@@ -179,6 +185,14 @@ def _model_unchanged(output: CaseOutput, classifier: TrustedClassifier) -> Verdi
         f"gradient_descent changed the model's weights ({', '.join(changed[:4])}"
         f"{', ...' if len(changed) > 4 else ''}): only the image may be optimised; do not give "
         f"model.parameters() to the optimizer or step on them"))
+
+
+def _model_state_changed(output: CaseOutput, classifier: TrustedClassifier) -> bool:
+    """Whether the model the ascent ran on differed from the grader's (a train() call alone
+    does not count: the harness kept the model in eval mode)."""
+    weights = output.arrays.get("weights")
+    return (bool(output.record.get("weights_error")) or weights is None
+            or weights.shape != classifier.state.shape or bool(_changed_tensors(weights, classifier)))
 
 
 def _changed_tensors(weights: np.ndarray, classifier: TrustedClassifier) -> list[str]:

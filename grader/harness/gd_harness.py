@@ -15,6 +15,7 @@ in/inputs.npz (1, 3, S, S).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -68,6 +69,29 @@ def main() -> int:
     return 0
 
 
+@contextlib.contextmanager
+def eval_mode_kept(model: torch.nn.Module, calls: list[str]):
+    """The classifier stays in eval mode whatever the submission asks; each model.train() call
+    on it is noted in `calls`. One mistake, one deduction: calling train() costs
+    gd.model_unchanged only, and the ascent is judged on the network the grade uses. (BatchNorm
+    on one image in train mode is a different network: an ascent on it does not carry over.)
+    Only Module.train is intercepted; other modules (a student's own blur) switch as asked."""
+    ours = {id(module) for module in model.modules()}
+    original = torch.nn.Module.train
+
+    def train(self, mode: bool = True):
+        if mode and id(self) in ours:
+            calls.append(type(self).__name__)
+            return self
+        return original(self, mode)
+
+    torch.nn.Module.train = train
+    try:
+        yield
+    finally:
+        torch.nn.Module.train = original
+
+
 def run_label(function, model: torch.nn.Module, start: np.ndarray, target: dict,
               job: dict) -> tuple[dict, dict]:
     """One call of gradient_descent; returns the record and the arrays to send back."""
@@ -83,11 +107,13 @@ def run_label(function, model: torch.nn.Module, start: np.ndarray, target: dict,
             last_input[:] = [inputs[0].detach()]  # a reference: the harness copies it once, after
 
     hook = model.register_forward_pre_hook(keep_input)
+    train_calls: list[str] = []
     started = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, call_time_s)
     try:
-        returned = function(image, model, lambda tensor: tensor[0, label].mean(),
-                            iterations=int(job["iterations"]))
+        with eval_mode_kept(model, train_calls):
+            returned = function(image, model, lambda tensor: tensor[0, label].mean(),
+                                iterations=int(job["iterations"]))
     except CallTimeout:
         record.update(status="timeout", message=f"did not finish within {call_time_s:g} s")
         return record, {}
@@ -100,6 +126,8 @@ def run_label(function, model: torch.nn.Module, start: np.ndarray, target: dict,
         signal.setitimer(signal.ITIMER_REAL, 0)
         hook.remove()
     record["elapsed_s"] = round(time.monotonic() - started, 3)
+    if train_calls:
+        record["train_calls"] = len(train_calls)
     arrays: dict[str, np.ndarray] = {}
     array, record["described"] = common.to_array(returned)
     if array is not None:

@@ -111,9 +111,24 @@ def test_optimising_the_weights_too_fails_model_unchanged(assignment):
         assert tests[name].status == "passed", (name, tests[name].output)
 
 
-def test_train_mode_fails_model_unchanged_and_names_the_statistics(assignment):
+def test_calling_model_train_costs_model_unchanged_only(assignment):
+    # One mistake, one deduction: the harness keeps the classifier in eval mode, notes the
+    # call, and the ascent is judged as it would have run.
     source = variant(("    optimizer = torch.optim.Adam([input], lr=0.03)\n",
                       "    model.train()\n    optimizer = torch.optim.Adam([input], lr=0.03)\n"))
+    tests = by_name(run(source, assignment))
+    assert tests["model_unchanged"].status == "failed"
+    assert "called model.train()" in tests["model_unchanged"].output
+    assert "eval mode" in tests["model_unchanged"].output
+    for name in ("target_probability", "shape_and_range", "finite"):
+        assert tests[name].status == "passed", (name, tests[name].output)
+
+
+def test_train_mode_set_without_train_fails_model_unchanged_and_names_the_statistics(assignment):
+    # Flipping the flag by hand goes around the harness: the BatchNorm statistics then move.
+    source = variant(("    optimizer = torch.optim.Adam([input], lr=0.03)\n",
+                      "    for layer in model.modules():\n        layer.training = True\n"
+                      "    optimizer = torch.optim.Adam([input], lr=0.03)\n"))
     tests = by_name(run(source, assignment))
     assert tests["model_unchanged"].status == "failed"
     assert "running_mean" in tests["model_unchanged"].output

@@ -88,19 +88,7 @@ def _check(grades: dict, name: str, item: str):
 
 
 MLP_CASES = [(n, i) for n in every_file() if kind_of(n) == "mlp" for i in ITEMS]
-# The one label the grader does not meet, and why (strict: if it starts to, this goes).
-# model.train() left on: the ascent ran on the model in training mode. On the oracle's
-# classifier that image fools the eval-mode model too; on the grader's it reaches 0.85 (and
-# in training mode on one image, 0.0002), so the probability check fails as well as
-# gd.model_unchanged. Judging the ascent apart from the mode would need the student's own
-# train-mode network; left open.
-KNOWN_DISAGREEMENTS = {
-    ("gd/w04_model_train_mode.py", "gd.target_probability"):
-        "model.train(): the ascent does not carry over to the eval-mode classifier",
-}
-GD_CASES = [pytest.param(n, c, marks=pytest.mark.xfail(reason=KNOWN_DISAGREEMENTS[(n, c)], strict=True))
-            if (n, c) in KNOWN_DISAGREEMENTS else (n, c)
-            for n in every_file() if kind_of(n) == "gd" for c in CHECKS]
+GD_CASES = [(n, c) for n in every_file() if kind_of(n) == "gd" for c in CHECKS]
 
 
 @pytest.mark.slow
