@@ -2,7 +2,7 @@
 
 Each command module exposes `add_arguments(parser)` and `run(args) -> int`, and is imported
 only when its subcommand runs, so `autograder grade` never pays for FastAPI or Celery.
-Exit status (see CONTRACT.md): 0 done, 1 fault of the system (a client-only install asked to
+Exit status (see docs/contract.md): 0 done, 1 fault of the system (a client-only install asked to
 grade or serve included), 2 unusable arguments or input.
 """
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import grades as grades_db
 from app.db import submissions as submissions_db
+from app.db.enums import SubmissionStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +46,16 @@ class ServiceCollector:
             cumulative, count, total_s = grades_db.duration_histogram(session, DURATION_BUCKETS_S)
         yield GaugeMetricFamily("autograder_queue_depth",
                                 "Submissions queued in the database, waiting for a worker",
-                                value=by_status.get("queued", 0))
+                                value=by_status.get(SubmissionStatus.QUEUED, 0))
         submissions = GaugeMetricFamily("autograder_submissions",
                                         "Submissions by current status", labels=["status"])
-        for status in ("queued", "running", "graded", "error"):
+        for status in SubmissionStatus:
             submissions.add_metric([status], by_status.get(status, 0))
         yield submissions
         # A gauge of stored rows rather than a counter: the database, not a process, holds it.
         stored = GaugeMetricFamily("autograder_grades", "Stored grades by report status",
                                    labels=["status"])
-        for status in ("graded", "error"):
+        for status in (SubmissionStatus.GRADED, SubmissionStatus.ERROR):
             stored.add_metric([status], grades.get(status, 0))
         yield stored
         buckets = [(str(b), c) for b, c in zip(DURATION_BUCKETS_S, cumulative)] + [("+Inf", count)]

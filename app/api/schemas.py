@@ -7,14 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from app.db.enums import EventName, SubmissionStatus
+
 
 class EventOut(BaseModel):
     """One step of a submission's history."""
 
     at: datetime
     generation: int
-    event: Literal["accepted", "grading started", "requeued after a fault",
-                   "regrade requested", "graded", "error"]
+    event: EventName | Literal[SubmissionStatus.GRADED, SubmissionStatus.ERROR]
     detail: str | None
     """Why, for a requeue after a fault."""
 
@@ -25,7 +26,7 @@ class SubmissionOut(BaseModel):
     id: int
     user: str
     assignment: str
-    status: Literal["queued", "running", "graded", "error"]
+    status: SubmissionStatus
     created_at: datetime
     graded_at: datetime | None
     score: float | None

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-ROLES = ("student", "ta", "ci")
+from app.db.enums import Role
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="create one user and print its token")
     add.add_argument("name")
-    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--role", choices=list(Role), required=True)
     roster = actions.add_parser(
         "import", help="create the students of a roster CSV (a `name` column, or names in "
                        "the first column) and print `name,token` lines")

@@ -8,6 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db.enums import SubmissionStatus
 from app.db.models import Artifact, Grade, Submission, User
 
 
@@ -39,7 +40,7 @@ def graded_rows(session: Session, assignment: str) -> list[tuple[User, Submissio
              .join(Submission, Submission.user_id == User.id)
              .join(Grade, (Grade.submission_id == Submission.id)
                    & (Grade.generation == Submission.generation))
-             .where(Submission.assignment == assignment, Grade.status == "graded")
+             .where(Submission.assignment == assignment, Grade.status == SubmissionStatus.GRADED)
              .order_by(Submission.created_at, Submission.id))
     return [tuple(row) for row in session.execute(query)]
 

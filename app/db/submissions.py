@@ -8,28 +8,22 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app.db.enums import EventName, SubmissionStatus
 from app.db.models import Submission, SubmissionEvent, SubmissionFile, User
-
-QUEUED, RUNNING, GRADED, ERROR = "queued", "running", "graded", "error"
 
 
 def add_submission(session: Session, *, user: User, submitted_by: User, assignment: str,
                    files: Mapping[str, bytes], idempotency_key: str | None, now: datetime,
                    late_days: int, late_penalty_percent: float) -> Submission:
     submission = Submission(
-        user_id=user.id, submitted_by_id=submitted_by.id, assignment=assignment, status=QUEUED,
+        user_id=user.id, submitted_by_id=submitted_by.id, assignment=assignment, status=SubmissionStatus.QUEUED,
         generation=1, idempotency_key=idempotency_key, created_at=now, queued_at=now,
         late_days=late_days, late_penalty_percent=late_penalty_percent,
         files=[SubmissionFile(name=name, content=content) for name, content in files.items()])
     session.add(submission)
     session.flush()
-    add_event(session, submission.id, submission.generation, ACCEPTED, now)
+    add_event(session, submission.id, submission.generation, EventName.ACCEPTED, now)
     return submission
-
-
-ACCEPTED, STARTED, REQUEUED, REGRADED = ("accepted", "grading started",
-                                         "requeued after a fault", "regrade requested")
-"""Events of a submission's history (besides the grade's own status: graded or error)."""
 
 
 def add_event(session: Session, submission_id: int, generation: int, event: str,
@@ -83,8 +77,8 @@ def claim_for_grading(session: Session, submission_id: int, generation: int,
     result = session.execute(
         update(Submission)
         .where(Submission.id == submission_id, Submission.generation == generation,
-               Submission.status.in_([QUEUED, RUNNING]))
-        .values(status=RUNNING, started_at=now, lease_until=lease_until))
+               Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING]))
+        .values(status=SubmissionStatus.RUNNING, started_at=now, lease_until=lease_until))
     return result.rowcount == 1
 
 
@@ -94,7 +88,7 @@ def renew_lease(session: Session, submission_id: int, generation: int,
     result = session.execute(
         update(Submission)
         .where(Submission.id == submission_id, Submission.generation == generation,
-               Submission.status == RUNNING)
+               Submission.status == SubmissionStatus.RUNNING)
         .values(lease_until=lease_until))
     return result.rowcount == 1
 
@@ -105,7 +99,7 @@ def confirm_enqueued(session: Session, jobs: list[tuple[int, int]], now: datetim
         session.execute(update(Submission)
                         .where(Submission.id == submission_id,
                                Submission.generation == generation,
-                               Submission.status == QUEUED, Submission.enqueued_at.is_(None))
+                               Submission.status == SubmissionStatus.QUEUED, Submission.enqueued_at.is_(None))
                         .values(enqueued_at=now))
 
 
@@ -117,7 +111,7 @@ def requeue_if_unchanged(session: Session, submission: Submission, now: datetime
         .where(Submission.id == submission.id, Submission.generation == submission.generation,
                Submission.status == submission.status,
                _same_or_null(Submission.lease_until, submission.lease_until))
-        .values(status=QUEUED, queued_at=now, enqueued_at=None, lease_until=None))
+        .values(status=SubmissionStatus.QUEUED, queued_at=now, enqueued_at=None, lease_until=None))
     return result.rowcount == 1
 
 
@@ -137,11 +131,11 @@ def find_stuck(session: Session, now: datetime, queued_before: datetime,
     that waited past the bound; running ones whose lease ran out (or, without a lease,
     that started before the bound)."""
     return list(session.scalars(select(Submission).where(or_(
-        and_(Submission.status == QUEUED, or_(
+        and_(Submission.status == SubmissionStatus.QUEUED, or_(
             Submission.queued_at < queued_before,
             Submission.lease_until < now,  # a retry's due time and lease passed unstarted
             and_(Submission.enqueued_at.is_(None), Submission.queued_at < unconfirmed_before))),
-        and_(Submission.status == RUNNING, or_(
+        and_(Submission.status == SubmissionStatus.RUNNING, or_(
             Submission.lease_until < now,
             and_(Submission.lease_until.is_(None), Submission.started_at < started_before)))))
         .order_by(Submission.id)))
@@ -150,11 +144,11 @@ def find_stuck(session: Session, now: datetime, queued_before: datetime,
 def find_queued_sent_before(session: Session, before: datetime) -> list[Submission]:
     """Queued, and the broker took the message before `before`."""
     return list(session.scalars(select(Submission).where(
-        Submission.status == QUEUED, Submission.enqueued_at < before).order_by(Submission.id)))
+        Submission.status == SubmissionStatus.QUEUED, Submission.enqueued_at < before).order_by(Submission.id)))
 
 
 def find_queued(session: Session) -> list[Submission]:
-    return list(session.scalars(select(Submission).where(Submission.status == QUEUED)
+    return list(session.scalars(select(Submission).where(Submission.status == SubmissionStatus.QUEUED)
                                 .order_by(Submission.id)))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.db import grades as grades_db
 from app.db import submissions as submissions_db
+from app.db.enums import EventName, SubmissionStatus
 from app.db.models import Artifact, Grade
 from grader.report import Report
 
@@ -43,7 +44,7 @@ def begin_grading(session: Session, submission_id: int, generation: int, now: da
     if not submissions_db.claim_for_grading(session, submission_id, generation, now,
                                             lease_until):
         return None
-    submissions_db.add_event(session, submission_id, generation, submissions_db.STARTED, now)
+    submissions_db.add_event(session, submission_id, generation, EventName.STARTED, now)
     submission = submissions_db.get_submission(session, submission_id)
     return GradingJob(submission_id, generation, submission.assignment,
                       submissions_db.load_files(session, submission_id))
@@ -69,11 +70,11 @@ def store_grade(session: Session, job: GradingJob, report: Report, duration_s: f
         submission.graded_at = now
         submission.lease_until = None
         submissions_db.add_event(session, job.submission_id, job.generation, report.status, now)
-        if report.status == "graded":
-            submission.status = submissions_db.GRADED
+        if report.status == SubmissionStatus.GRADED:
+            submission.status = SubmissionStatus.GRADED
             submission.score, submission.max_score = grade.score, grade.max_score
         else:  # nothing could be graded: no score at all, rather than a zero
-            submission.status = submissions_db.ERROR
+            submission.status = SubmissionStatus.ERROR
     session.flush()
     return True
 
@@ -84,11 +85,11 @@ def requeue_after_fault(session: Session, submission_id: int, generation: int,
     is due and one lease more, so the sweep requeues it if that worker dies meanwhile."""
     submission = submissions_db.get_submission(session, submission_id)
     if submission is not None and submission.generation == generation \
-            and submission.status == submissions_db.RUNNING:
-        submission.status = submissions_db.QUEUED
+            and submission.status == SubmissionStatus.RUNNING:
+        submission.status = SubmissionStatus.QUEUED
         submission.queued_at = submission.enqueued_at = now
         submission.lease_until = lease_until
-        submissions_db.add_event(session, submission_id, generation, submissions_db.REQUEUED,
+        submissions_db.add_event(session, submission_id, generation, EventName.REQUEUED,
                                  now, f"retry after an infrastructure fault: {fault}")
         session.flush()
 

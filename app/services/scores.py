@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.course import assignment_exists
 from app.db import grades as grades_db
 from app.db import users as users_db
+from app.db.enums import Role
 from app.db.models import User
 from app.errors import Forbidden, NotFound
 
@@ -20,7 +21,7 @@ FIXED_COLUMNS = ["user", "graded_submissions", "latest_submission", "latest_scor
 def read_scores(session: Session, reader: User, assignment: str) -> list[dict]:
     """Every rostered student, with the latest and best graded score and each test's score
     in the best submission (blank where nothing was graded)."""
-    if reader.role != "ta":
+    if reader.role != Role.TA:
         raise Forbidden("only TAs read the scores")
     if not assignment_exists(assignment):
         raise NotFound(f"no assignment named {assignment!r}")

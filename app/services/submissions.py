@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.course import ONE_HOUR, load_course_rules
 from app.db import submissions as submissions_db
 from app.db import users as users_db
+from app.db.enums import EventName, Role, SubmissionStatus
 from app.db.models import Submission, User
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.services.users import is_user_name
@@ -61,7 +62,7 @@ class _Upload:
 
 
 def _student_name(submitter: User, for_user: str | None) -> str | None:
-    return submitter.name if submitter.role == "student" and for_user is None else for_user
+    return submitter.name if submitter.role == Role.STUDENT and for_user is None else for_user
 
 
 def _same_upload_or_conflict(earlier: Submission, upload: _Upload, key: str) -> Submission:
@@ -76,7 +77,7 @@ def _same_upload_or_conflict(earlier: Submission, upload: _Upload, key: str) -> 
 
 
 def _student_submitted_for(session: Session, submitter: User, for_user: str | None) -> User:
-    if submitter.role == "student":
+    if submitter.role == Role.STUDENT:
         if for_user not in (None, submitter.name):
             raise Forbidden("form field 'user' is for CI tokens; students submit for themselves")
         return submitter
@@ -100,19 +101,19 @@ def read_submission(session: Session, reader: User, submission_id: int) -> Submi
 
 
 def may_read(reader: User, submission: Submission) -> bool:
-    return (reader.role == "ta" or submission.user_id == reader.id
-            or (reader.role == "ci" and submission.submitted_by_id == reader.id))
+    return (reader.role == Role.TA or submission.user_id == reader.id
+            or (reader.role == Role.CI and submission.submitted_by_id == reader.id))
 
 
 def list_submissions_for(session: Session, reader: User, *, user: str | None,
                          assignment: str | None, limit: int, offset: int) -> list[Submission]:
     """Newest first: a TA's pick of all, a student's own, what a CI token submitted."""
-    if reader.role == "ta":
+    if reader.role == Role.TA:
         return submissions_db.list_submissions(session, user_name=user, assignment=assignment,
                                                limit=limit, offset=offset)
-    if user not in (None, reader.name) and reader.role == "student":
+    if user not in (None, reader.name) and reader.role == Role.STUDENT:
         raise Forbidden("students list only their own submissions")
-    scope = ({"user_id": reader.id} if reader.role == "student"
+    scope = ({"user_id": reader.id} if reader.role == Role.STUDENT
              else {"submitted_by_id": reader.id, "user_name": user})
     return submissions_db.list_submissions(session, assignment=assignment, limit=limit,
                                            offset=offset, **scope)
@@ -121,17 +122,17 @@ def list_submissions_for(session: Session, reader: User, *, user: str | None,
 def regrade_submission(session: Session, reader: User, submission_id: int,
                        now: datetime) -> Submission:
     """Queues a new generation, graded with today's tests; its grade replaces the current one."""
-    if reader.role != "ta":
+    if reader.role != Role.TA:
         raise Forbidden("only TAs regrade")
     submission = read_submission(session, reader, submission_id)
     submission.generation += 1
-    submission.status = submissions_db.QUEUED
+    submission.status = SubmissionStatus.QUEUED
     submission.queued_at = now
     submission.enqueued_at = submission.lease_until = submission.started_at = None
     submission.graded_at = None
     submission.score = submission.max_score = None
     submissions_db.add_event(session, submission.id, submission.generation,
-                             submissions_db.REGRADED, now)
+                             EventName.REGRADED, now)
     session.flush()
     grade_after_commit(session, submission.id, submission.generation)
     return submission

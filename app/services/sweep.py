@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.db import submissions as submissions_db
+from app.db.enums import EventName, SubmissionStatus
 from app.db.models import Submission
 from app.unit_of_work import grade_after_commit
 
@@ -55,7 +56,7 @@ def requeue_stuck(session: Session, now: datetime, stuck_after_s: float,
             "submission_id": submission.id, "generation": submission.generation,
             "reason": reason})
         submissions_db.add_event(session, submission.id, submission.generation,
-                                 submissions_db.REQUEUED, now, reason)
+                                 EventName.REQUEUED, now, reason)
         grade_after_commit(session, submission.id, submission.generation)
         requeued.append(submission.id)
     session.flush()
@@ -63,7 +64,7 @@ def requeue_stuck(session: Session, now: datetime, stuck_after_s: float,
 
 
 def _why_stuck(submission: Submission, now: datetime, broker_restarted: bool) -> str:
-    if submission.status == submissions_db.RUNNING:
+    if submission.status == SubmissionStatus.RUNNING:
         if submission.lease_until is not None:
             return "its worker stopped renewing the lease (worker killed or cut off)"
         return "running for too long without a lease"

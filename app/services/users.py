@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.db import users as users_db
+from app.db.enums import Role
 from app.db.models import User
 from app.errors import BadRequest, NotAuthenticated
 from app.tokens import hash_token, new_token
 
-ROLES = ("student", "ta", "ci")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 
 
@@ -27,8 +27,8 @@ def is_user_name(name: str) -> bool:
 
 def create_user(session: Session, name: str, role: str, now: datetime) -> tuple[User, str]:
     """The new user and its token (the only time the token is known)."""
-    if role not in ROLES:
-        raise BadRequest(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role not in set(Role):
+        raise BadRequest(f"role must be one of {', '.join(Role)}, not {role!r}")
     if not is_user_name(name):
         raise BadRequest(f"user name {name!r} must be letters, digits and . _ @ - "
                          "(at most 100)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.db import grades as grades_db
+from app.db.enums import Role
 from app.db.models import Artifact, Submission, User
 from app.errors import NotFound
 from app.services.submissions import read_submission
@@ -17,7 +18,7 @@ def describe_submission(session: Session, reader: User, submission: Submission) 
     grade = grades_db.find_grade(session, submission.id, submission.generation)
     report = None
     if grade is not None:
-        report = dict(grade.report_staff if reader.role == "ta" else grade.report_student)
+        report = dict(grade.report_staff if reader.role == Role.TA else grade.report_student)
         report["artifacts"] = [
             {**artifact, "url": f"{API}/submissions/{submission.id}/artifacts/{artifact['name']}"}
             for artifact in report.get("artifacts", [])]
