@@ -8,17 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.db_retry import RetryOnDroppedConnection
+from app.api.multipart_form import request_max_bytes, too_large_detail
 from app.api.request_body import BoundedRequestBody
+from app.api.requeue_timer import run_sweeps
 from app.api.response_headers import ResponseHeaders
 from app.api.routes import assignments, health, submissions
-from app.api.uploads import request_max_bytes, too_large_detail
 from app.clock import Clock, utc_now
 from app.db.engine import make_engine, make_session_factory
 from app.errors import install_error_handlers
 from app.metrics import make_registry
+from app.paths import API_PREFIX
 from app.queue import GradeQueue, make_celery, redis_client
 from app.settings import Settings, get_settings
-from app.sweep_loop import run_sweeps
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now,
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
                        timeout_s=settings.request_body_timeout_s,
                        too_large=too_large_detail(settings))
     app.add_middleware(ResponseHeaders)
-    app.include_router(submissions.router, prefix="/api/v1")
-    app.include_router(assignments.router, prefix="/api/v1")
+    app.include_router(submissions.router, prefix=API_PREFIX)
+    app.include_router(assignments.router, prefix=API_PREFIX)
     app.include_router(health.router)
     return app

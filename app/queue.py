@@ -39,7 +39,7 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             # Longer than the longest grade, or Redis would hand a running grade to a second
-            # worker; the sweep (app/services/sweep.py) catches what falls through.
+            # worker; the sweep (app/services/requeue.py) catches what falls through.
             "visibility_timeout": settings.visibility_timeout_s,
             "global_keyprefix": settings.broker_key_prefix,
         },

@@ -24,7 +24,7 @@ def grade_after_commit(session: Session, submission_id: int, generation: int) ->
 
 def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
     """Commits, sends the jobs, then notes in the database which ones the broker took: a
-    job whose row says nothing of it is sent again by the sweep (app/services/sweep.py)."""
+    job whose row says nothing of it is sent again by the sweep (app/services/requeue.py)."""
     session.commit()
     sent = []
     for submission_id, generation in session.info.pop(_PENDING, []):

@@ -9,9 +9,8 @@ from app.db import grades as grades_db
 from app.db.enums import Role
 from app.db.models import Artifact, Submission, User
 from app.errors import NotFound
+from app.paths import artifact_path
 from app.services.submissions import read_submission
-
-API = "/api/v1"
 
 
 def describe_submission(session: Session, reader: User, submission: Submission) -> dict:
@@ -20,7 +19,7 @@ def describe_submission(session: Session, reader: User, submission: Submission) 
     if grade is not None:
         report = dict(grade.report_staff if reader.role == Role.TA else grade.report_student)
         report["artifacts"] = [
-            {**artifact, "url": f"{API}/submissions/{submission.id}/artifacts/{artifact['name']}"}
+            {**artifact, "url": artifact_path(submission.id, artifact["name"])}
             for artifact in report.get("artifacts", [])]
         report["late_days"] = submission.late_days
         report["late_penalty_percent"] = submission.late_penalty_percent

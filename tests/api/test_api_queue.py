@@ -16,8 +16,8 @@ from app.clock import utc_now
 from app.db.models import Grade, Submission, User
 from app.queue import GradeQueue, make_celery
 from app.services.grading import begin_grading, store_grade
-from app.services.sweep import requeue_stuck
-from app.sweep_loop import sweep_once
+from app.api.requeue_timer import sweep_once
+from app.services.requeue import requeue_stuck
 from app.unit_of_work import commit_then_enqueue, grade_after_commit
 from grader import report as reports
 

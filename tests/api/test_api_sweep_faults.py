@@ -14,7 +14,7 @@ from app.clock import utc_now
 from app.db.models import Submission
 from app.queue import GradeQueue, make_celery
 from app.services.grading import begin_grading, store_grade
-from app.sweep_loop import sweep_once
+from app.api.requeue_timer import sweep_once
 from test_api_queue import _report
 
 SOURCE = b"x = 1\n"

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from app.api.deps import CurrentUser, NowDep, SessionDep
 from app.api.schemas import ErrorOut, SubmissionOut
-from app.api.uploads import UPLOAD_BODY, UploadDep
+from app.api.multipart_form import UPLOAD_BODY, UploadDep
 from app.services import submissions as service
 from app.services.views import describe_submission, read_artifact
 

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from app.course import assignment_exists
 from app.errors import BadRequest, UnsupportedUpload, UploadTooLarge, Unprocessable
-from app.services.uploads import FILE_FIELDS, check_field_names, check_files
+from app.services.upload_checks import FILE_FIELDS, check_field_names, check_files
 from app.settings import Settings
 
 # Room for the multipart framing and the small form fields around two files.

@@ -1,4 +1,4 @@
-"""Runs the sweep (app/services/sweep.py) every `sweep_interval_s` inside the API process,
+"""Runs the sweep (app/services/requeue.py) every `sweep_interval_s` inside the API process,
 and tells it when the broker restarted (its run id changed), since a restarted Redis may have
 lost its queue."""
 
@@ -10,7 +10,7 @@ import logging
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.services.sweep import requeue_stuck
+from app.services.requeue import requeue_stuck
 from app.unit_of_work import commit_then_enqueue
 
 log = logging.getLogger(__name__)
