@@ -20,6 +20,7 @@ from app.metrics import make_registry
 from app.paths import API_PREFIX
 from app.queue import GradeQueue, make_celery, redis_client
 from app.settings import Settings, get_settings
+from app.web.router import router as web_router
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now,
@@ -66,4 +67,5 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
     app.include_router(submissions.router, prefix=API_PREFIX)
     app.include_router(assignments.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(web_router)
     return app
