@@ -19,6 +19,7 @@ COMMANDS = {
     "worker": "run a Celery worker that grades queued submissions",
     "users": "create users and print their API tokens",
     "submit": "upload mlp.py and gd.py to a server and (with --wait) print the result",
+    "export": "build a Gradescope autograder bundle (export gradescope -o autograder.zip)",
 }
 
 

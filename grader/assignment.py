@@ -33,6 +33,8 @@ class Assignment:
     """The raw [limits] table: shared keys, and [limits.mlp] / [limits.gd] per file."""
     course: dict = field(default_factory=dict)
     """The raw [course] table, read by the service, never by the grader."""
+    gradescope: dict = field(default_factory=dict)
+    """The raw [gradescope] table, read by the Gradescope bundle (grader/gradescope) only."""
     integrity: IntegrityPolicy | None = None
     """The [integrity] table, typed: what is flagged and which items a flag scores 0."""
 
@@ -60,5 +62,5 @@ def load_assignment(name: str, directory: Path = HIDDEN_TESTS_DIR) -> Assignment
         raise AssignmentError(f"cannot read {path.name}: {error}") from error
     return Assignment(name=name, title=table.get("title", ""), mlp=table.get("mlp", {}),
                       gd=table.get("gd", {}), limits=table.get("limits", {}),
-                      course=table.get("course", {}),
+                      course=table.get("course", {}), gradescope=table.get("gradescope", {}),
                       integrity=IntegrityPolicy.from_table(table.get("integrity")))
