@@ -1,5 +1,6 @@
 """The course rules of an assignment (the [course] table of hidden_tests/<name>.toml):
-deadline, late penalty, last day and the hourly cap on uploads."""
+deadline, late penalty, last day, the hourly cap on uploads, and whether only the latest
+upload counts."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ class CourseRules:
     """After this no upload is accepted."""
     submissions_per_hour: int | None
     """Uploads per student in any rolling hour; None: no cap."""
+    only_latest_counts: bool = False
+    """A student's last upload is their grade: an upload cancels their earlier ones that
+    still wait in the queue (app/services/admission.py)."""
 
     def lateness(self, at: datetime) -> tuple[int, float]:
         """(days late, percent taken off) of an upload at `at`; refuses one past the last day."""
@@ -58,6 +62,7 @@ def load_course_rules(assignment: str) -> CourseRules:
         late_penalty_percent_per_day=float(table.get("late_penalty_percent_per_day", 0.0)),
         last_day=_aware(table.get("last_day")),
         submissions_per_hour=table.get("submissions_per_hour"),
+        only_latest_counts=bool(table.get("only_latest_counts", False)),
     )
 
 

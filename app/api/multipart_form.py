@@ -25,6 +25,8 @@ class Upload:
     files: dict[str, bytes]
     assignment: str
     user: str | None
+    callback_url: str | None
+    """A webhook told when the grade is stored (checked by the service, not here)."""
 
 
 def request_max_bytes(settings: Settings) -> int:
@@ -61,7 +63,8 @@ async def read_upload(request: Request) -> Upload:
     assignment = _text_field(form, "assignment") or "hw1"
     if not assignment_exists(assignment):
         raise Unprocessable(f"no assignment named {assignment!r}")
-    return Upload(files, assignment, _text_field(form, "user") or None)
+    return Upload(files, assignment, _text_field(form, "user") or None,
+                  _text_field(form, "callback_url") or None)
 
 
 def _text_field(form, name: str) -> str | None:
@@ -81,5 +84,8 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
         "gd": {**_FILE, "description": "gd.py, UTF-8 Python source, at most 256 KB"},
         "assignment": {"type": "string", "default": "hw1"},
         "user": {"type": "string", "description": "CI tokens only: the student it is for"},
+        "callback_url": {"type": "string", "description":
+                         "told when the grade is stored (a signed POST); its host must be one "
+                         "the course allows"},
     },
 }}}}}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-TERMINAL = {"graded", "error"}
+TERMINAL = {"graded", "error", "cancelled"}
 
 
 class ServerRefused(Exception):
@@ -27,8 +28,9 @@ class AutograderClient:
         self._http.close()
 
     def submit(self, files: dict[str, Path], assignment: str, user: str | None,
-               idempotency_key: str | None) -> dict:
-        data = {"assignment": assignment} | ({"user": user} if user else {})
+               idempotency_key: str | None, callback_url: str | None = None) -> dict:
+        data = ({"assignment": assignment} | ({"user": user} if user else {})
+                | ({"callback_url": callback_url} if callback_url else {}))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         uploads = {field: (path.name, path.read_bytes(), "text/x-python")
                    for field, path in files.items()}
@@ -38,13 +40,17 @@ class AutograderClient:
     def read(self, submission_id: int) -> dict:
         return self._call("GET", f"/api/v1/submissions/{submission_id}")
 
-    def wait(self, submission_id: int, timeout_s: float, poll_s: float = 2.0) -> dict:
-        """The submission once graded (or failed); ServerFault if that takes over timeout_s."""
+    def wait(self, submission_id: int, timeout_s: float, poll_s: float = 2.0,
+             on_poll: Callable[[dict], None] | None = None) -> dict:
+        """The submission once graded (or failed, or cancelled); ServerFault if that takes
+        over timeout_s. `on_poll` sees it at each poll before then."""
         deadline = time.monotonic() + timeout_s
         while True:
             submission = self.read(submission_id)
             if submission["status"] in TERMINAL:
                 return submission
+            if on_poll is not None:
+                on_poll(submission)
             if time.monotonic() > deadline:
                 raise ServerFault(f"submission {submission_id} is still {submission['status']} "
                                   f"after {timeout_s:.0f} s")

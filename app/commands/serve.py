@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             broker_url = stack.enter_context(embedded_redis(settings.data_dir))
             settings = settings.model_copy(update={"broker_url": broker_url})
             stack.enter_context(worker_process(broker_url))
+            stack.enter_context(worker_process(broker_url, "--deliveries"))
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
                     **uvicorn_options(settings))
     return 0

@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--idempotency-key", metavar="KEY",
                         help="a retry with the same key (say, the commit id) returns the first "
                              "submission instead of making another")
+    parser.add_argument("--callback-url", metavar="URL",
+                        help="a URL told when the grade is stored (a signed POST); its host "
+                             "must be one the course allows")
     parser.add_argument("--wait", action="store_true",
                         help="follow the submission until it is graded and print the table")
     parser.add_argument("--timeout", type=float, default=900.0, metavar="SECONDS",
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from app.cli import UsageError
     from app.client.http import AutograderClient, ServerFault, ServerRefused
     from app.client.junit import junit_xml
-    from app.client.table import format_submission
+    from app.client.table import format_submission, format_waiting
 
     files = {field: Path(path) for field, path in (("mlp", args.mlp), ("gd", args.gd)) if path}
     if not files:
@@ -54,11 +57,20 @@ def run(args: argparse.Namespace) -> int:
 
     client = AutograderClient(args.server, args.token)
     try:
-        submission = client.submit(files, args.assignment, args.user, args.idempotency_key)
-        print(f"submission {submission['id']}: {submission['status']}")
+        submission = client.submit(files, args.assignment, args.user, args.idempotency_key,
+                                   args.callback_url)
+        print(format_waiting(submission), flush=True)
         if not wait:
             return 0
-        submission = client.wait(submission["id"], args.timeout)
+        shown = _place(submission)
+
+        def show_progress(waiting: dict) -> None:
+            nonlocal shown
+            if _place(waiting) != shown:  # moved up in line, or running
+                print(format_waiting(waiting), flush=True)
+                shown = _place(waiting)
+
+        submission = client.wait(submission["id"], args.timeout, on_poll=show_progress)
     except ServerRefused as refusal:
         raise UsageError(str(refusal)) from None
     except ServerFault as fault:
@@ -73,8 +85,17 @@ def run(args: argparse.Namespace) -> int:
     if submission["status"] == "error":
         print("autograder submit: the grader could not grade this submission", file=sys.stderr)
         return 1
+    if submission["status"] == "cancelled":
+        print(f"autograder submit: submission {submission['id']} was cancelled: a later "
+              f"upload (submission {submission['superseded_by']}) replaced it", file=sys.stderr)
+        return 1
     if args.min_score is not None and submission["score"] < args.min_score:
         print(f"autograder submit: score {submission['score']:g} is below --min-score "
               f"{args.min_score:g}", file=sys.stderr)
         return 1
     return 0
+
+
+def _place(submission: dict) -> tuple:
+    queue = submission.get("queue") or {}
+    return submission["status"], queue.get("position"), queue.get("graders")

@@ -54,5 +54,7 @@ def _tune_sqlite(connection, _record) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, **info) -> sessionmaker[Session]:
+    """Sessions on the engine; `info` is in each session's `info` (the API puts its queue's
+    name there, whose workers the queue's estimates count)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info)

@@ -24,6 +24,9 @@ class SubmissionStatus(StrEnum):
     RUNNING = "running"
     GRADED = "graded"
     ERROR = "error"
+    CANCELLED = "cancelled"
+    """Superseded by a later upload of the same student while it still waited (the course
+    counts only the latest); kept and listed, never graded."""
 
 
 class EventName(StrEnum):
@@ -33,3 +36,15 @@ class EventName(StrEnum):
     STARTED = "grading started"
     REQUEUED = "requeued after a fault"
     REGRADED = "regrade requested"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery is: pending until a receiver answered 2xx or it gave up."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Retries spent, or an answer another try would not change (a redirect, a 4xx)."""
+    REFUSED = "refused"
+    """Its URL is not one the course allows (host, or an address it resolves to)."""

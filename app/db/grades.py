@@ -57,3 +57,9 @@ def duration_histogram(session: Session, bounds_s: Sequence[float]) -> tuple[lis
     row = session.execute(select(*columns, func.count(Grade.id),
                                  func.coalesce(func.sum(Grade.duration_s), 0.0))).one()
     return [int(v) for v in row[:-2]], int(row[-2]), float(row[-1])
+
+
+def recent_durations(session: Session, count: int) -> list[float]:
+    """Seconds the last `count` grades took, newest first."""
+    return list(session.scalars(select(Grade.duration_s).order_by(Grade.graded_at.desc())
+                                .limit(count)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import UTCDateTime
@@ -37,7 +38,7 @@ class Submission(Base):
     """The student themself, or the CI token that posted for them."""
     assignment: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
-    """queued, running, graded or error."""
+    """queued, running, graded, error or cancelled."""
     generation: Mapped[int] = mapped_column(Integer, default=1)
     """1 at upload, +1 per regrade; a grade is stored once per generation."""
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
@@ -59,6 +60,13 @@ class Submission(Base):
     score: Mapped[float | None] = mapped_column(Float)
     """Score after the late penalty, from the current generation's grade."""
     max_score: Mapped[float | None] = mapped_column(Float)
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Queued but not yet sent to the broker: the student has their share of the queue
+    waiting already (app/services/admission.py); sent when one of theirs starts."""
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    """The later upload that cancelled it (status cancelled)."""
+    callback_url: Mapped[str | None] = mapped_column(String(2000))
+    """A CI upload's webhook: told when a grade is stored (app/webhooks)."""
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     files: Mapped[list["SubmissionFile"]] = relationship(
@@ -121,3 +129,68 @@ class Artifact(Base):
     name: Mapped[str] = mapped_column(String(100))
     media_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class GradingWorker(Base):
+    """A running worker's grading slots, renewed while it lives: the queue's estimates
+    count the slots of the workers seen lately (app/worker_presence.py)."""
+
+    __tablename__ = "grading_workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    """Celery's hostname of the worker (grader-<pid>@<host>)."""
+    queue: Mapped[str] = mapped_column(String(200))
+    slots: Mapped[int] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CourseWebhooks(Base):
+    """A TA's webhook settings of an assignment; they replace its file's [webhooks] table."""
+
+    __tablename__ = "course_webhooks"
+
+    assignment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    urls: Mapped[list] = mapped_column(JSON)
+    allowed_hosts: Mapped[list] = mapped_column(JSON)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One grade told to one URL: the same delivery id on every attempt."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
+    """A UUID, sent as X-Autograder-Delivery: receivers drop one they saw (replay)."""
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    assignment: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    source: Mapped[str] = mapped_column(String(10))
+    """course (its settings) or callback (the upload's callback_url)."""
+    status: Mapped[str] = mapped_column(String(10))
+    """pending, delivered, failed or refused."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attempts: Mapped[list["WebhookAttempt"]] = relationship(
+        order_by="WebhookAttempt.id", cascade="all, delete-orphan", lazy="selectin")
+
+
+class WebhookAttempt(Base):
+    """One POST of a delivery and what came back."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_s: Mapped[float] = mapped_column(Float)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    """The receiver's HTTP status; None when it never answered."""
+    response_body: Mapped[str | None] = mapped_column(Text)
+    """Its first 1,000 characters."""
+    error: Mapped[str | None] = mapped_column(String(300))
+    """Why the attempt failed: a timeout, a refused connection, a refused address."""

@@ -131,7 +131,7 @@ def find_stuck(session: Session, now: datetime, queued_before: datetime,
     that waited past the bound; running ones whose lease ran out (or, without a lease,
     that started before the bound)."""
     return list(session.scalars(select(Submission).where(or_(
-        and_(Submission.status == SubmissionStatus.QUEUED, or_(
+        and_(Submission.status == SubmissionStatus.QUEUED, Submission.held.is_(False), or_(
             Submission.queued_at < queued_before,
             Submission.lease_until < now,  # a retry's due time and lease passed unstarted
             and_(Submission.enqueued_at.is_(None), Submission.queued_at < unconfirmed_before))),
@@ -148,8 +148,62 @@ def find_queued_sent_before(session: Session, before: datetime) -> list[Submissi
 
 
 def find_queued(session: Session) -> list[Submission]:
-    return list(session.scalars(select(Submission).where(Submission.status == SubmissionStatus.QUEUED)
+    """Queued and sent to the broker (a held one waits in the database only)."""
+    return list(session.scalars(select(Submission).where(Submission.status == SubmissionStatus.QUEUED,
+                                                         Submission.held.is_(False))
                                 .order_by(Submission.id)))
+
+
+def count_sent_waiting(session: Session, user_id: int, other_than: int | None = None) -> int:
+    """The student's queued submissions sent to the broker (not held), but `other_than`."""
+    query = select(func.count()).where(Submission.user_id == user_id,
+                                       Submission.status == SubmissionStatus.QUEUED,
+                                       Submission.held.is_(False))
+    if other_than is not None:
+        query = query.where(Submission.id != other_than)
+    return int(session.scalar(query))
+
+
+def oldest_held(session: Session, user_id: int) -> Submission | None:
+    return session.scalar(select(Submission).where(
+        Submission.user_id == user_id, Submission.status == SubmissionStatus.QUEUED,
+        Submission.held.is_(True)).order_by(Submission.queued_at, Submission.id).limit(1))
+
+
+def find_waiting_of(session: Session, user_id: int, assignment: str,
+                    other_than: int) -> list[Submission]:
+    """The student's queued submissions of the assignment, but `other_than`."""
+    return list(session.scalars(select(Submission).where(
+        Submission.user_id == user_id, Submission.assignment == assignment,
+        Submission.status == SubmissionStatus.QUEUED, Submission.id != other_than)
+        .order_by(Submission.id)))
+
+
+def cancel_if_queued(session: Session, submission: Submission, superseded_by: int) -> bool:
+    """Cancelled unless a worker claimed it since it was read (then it is graded)."""
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.generation == submission.generation,
+               Submission.status == SubmissionStatus.QUEUED)
+        .values(status=SubmissionStatus.CANCELLED, superseded_by_id=superseded_by, held=False,
+                lease_until=None)
+        .execution_options(synchronize_session="fetch"))
+    return result.rowcount == 1
+
+
+def queued_in_broker_order(session: Session) -> list[Submission]:
+    """Every queued submission: those sent, in the order the broker hands them out (first
+    sent, first taken), then the held ones, oldest first."""
+    sent_at = func.coalesce(Submission.enqueued_at, Submission.queued_at)
+    return list(session.scalars(select(Submission).where(
+        Submission.status == SubmissionStatus.QUEUED)
+        .order_by(Submission.held, sent_at, Submission.id)))
+
+
+def running_since(session: Session) -> list[datetime]:
+    """When each running grade started."""
+    return [at for at in session.scalars(select(Submission.started_at).where(
+        Submission.status == SubmissionStatus.RUNNING)) if at is not None]
 
 
 def count_by_status(session: Session) -> dict[str, int]:

@@ -11,6 +11,7 @@ from app.db import grades as grades_db
 from app.db import submissions as submissions_db
 from app.db.enums import EventName, SubmissionStatus
 from app.db.models import Artifact, Grade
+from app.services.webhooks import schedule_deliveries
 from grader.report import Report
 
 
@@ -31,6 +32,8 @@ class GradingJob:
 
     submission_id: int
     generation: int
+    user_id: int
+    """The student it counts for: their next held submission is sent when this starts."""
     assignment: str
     files: dict[str, bytes]
     """"mlp.py" and/or "gd.py" -> source bytes."""
@@ -46,14 +49,15 @@ def begin_grading(session: Session, submission_id: int, generation: int, now: da
         return None
     submissions_db.add_event(session, submission_id, generation, EventName.STARTED, now)
     submission = submissions_db.get_submission(session, submission_id)
-    return GradingJob(submission_id, generation, submission.assignment,
+    return GradingJob(submission_id, generation, submission.user_id, submission.assignment,
                       submissions_db.load_files(session, submission_id))
 
 
 def store_grade(session: Session, job: GradingJob, report: Report, duration_s: float,
                 now: datetime) -> bool:
-    """Stores the report as this generation's grade, with the late penalty fixed at upload;
-    False when a grade for it was stored already (the job ran twice)."""
+    """Stores the report as this generation's grade, with the late penalty fixed at upload,
+    and the webhook deliveries that tell of it; False when a grade for it was stored already
+    (the job ran twice)."""
     submission = submissions_db.get_submission(session, job.submission_id)
     keep = 1.0 - submission.late_penalty_percent / 100.0
     grade = Grade(
@@ -75,6 +79,8 @@ def store_grade(session: Session, job: GradingJob, report: Report, duration_s: f
             submission.score, submission.max_score = grade.score, grade.max_score
         else:  # nothing could be graded: no score at all, rather than a zero
             submission.status = SubmissionStatus.ERROR
+        session.flush()
+        schedule_deliveries(session, submission, now)
     session.flush()
     return True
 

@@ -16,14 +16,16 @@ from app.db.enums import EventName, Role, SubmissionStatus
 from app.db.models import Submission, User
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.services.users import is_user_name
-from app.unit_of_work import grade_after_commit
+from app.services.admission import admit, cancel_superseded
 
 
 def create_submission(session: Session, *, submitter: User, assignment: str,
                       files: Mapping[str, bytes], for_user: str | None,
-                      idempotency_key: str | None, now: datetime) -> Submission:
-    """Stores a checked upload as queued and queues it once the request commits; a repeated
-    idempotency key returns the first submission instead (409 if the upload differs)."""
+                      idempotency_key: str | None, now: datetime, queue_share: int = 1,
+                      callback_url: str | None = None) -> Submission:
+    """Stores a checked upload as queued and queues it once the request commits (or holds
+    it behind the student's `queue_share` of the queue); a repeated idempotency key returns
+    the first submission instead (409 if the upload differs)."""
     upload = _Upload(assignment, dict(files), _student_name(submitter, for_user))
     if idempotency_key is not None:
         earlier = submissions_db.find_by_idempotency_key(session, submitter.id, idempotency_key)
@@ -41,13 +43,16 @@ def create_submission(session: Session, *, submitter: User, assignment: str,
                 session, user=student, submitted_by=submitter, assignment=assignment,
                 files=files, idempotency_key=idempotency_key, now=now, late_days=late_days,
                 late_penalty_percent=penalty)
+            submission.callback_url = callback_url
     except IntegrityError:
         # The same key raced in from a parallel request, which stored it first.
         earlier = submissions_db.find_by_idempotency_key(session, submitter.id, idempotency_key)
         if earlier is None:
             raise
         return _same_upload_or_conflict(earlier, upload, idempotency_key)
-    grade_after_commit(session, submission.id, submission.generation)
+    if rules.only_latest_counts:
+        cancel_superseded(session, submission, now)
+    admit(session, submission, queue_share)
     return submission
 
 
@@ -120,7 +125,7 @@ def list_submissions_for(session: Session, reader: User, *, user: str | None,
 
 
 def regrade_submission(session: Session, reader: User, submission_id: int,
-                       now: datetime) -> Submission:
+                       now: datetime, queue_share: int = 1) -> Submission:
     """Queues a new generation, graded with today's tests; its grade replaces the current one."""
     if reader.role != Role.TA:
         raise Forbidden("only TAs regrade")
@@ -131,9 +136,10 @@ def regrade_submission(session: Session, reader: User, submission_id: int,
     submission.enqueued_at = submission.lease_until = submission.started_at = None
     submission.graded_at = None
     submission.score = submission.max_score = None
+    submission.superseded_by_id = None
     submissions_db.add_event(session, submission.id, submission.generation,
                              EventName.REGRADED, now)
     session.flush()
-    grade_after_commit(session, submission.id, submission.generation)
+    admit(session, submission, queue_share)
     return submission
 

@@ -8,7 +8,7 @@ from app.errors import BadRequest, UnsupportedUpload, UploadTooLarge, Unprocessa
 
 FILE_FIELDS = {"mlp": "mlp.py", "gd": "gd.py"}
 """Multipart field -> the file name it holds and the grader knows it by."""
-FORM_FIELDS = {"assignment", "user"}
+FORM_FIELDS = {"assignment", "user", "callback_url"}
 
 # Leading bytes of formats students upload by mistake instead of the .py file.
 _ARCHIVES = {b"PK\x03\x04": "a zip archive", b"PK\x05\x06": "an empty zip archive",

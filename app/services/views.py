@@ -10,6 +10,7 @@ from app.db.enums import Role
 from app.db.models import Artifact, Submission, User
 from app.errors import NotFound
 from app.paths import artifact_path
+from app.services.queue_view import queue_place
 from app.services.submissions import read_submission
 
 
@@ -33,6 +34,8 @@ def describe_submission(session: Session, reader: User, submission: Submission) 
         "files": sorted(f.name for f in submission.files), "report": report,
         "history": [{"at": e.at, "generation": e.generation, "event": e.event,
                      "detail": e.detail} for e in submission.events],
+        "queue": (place.to_dict() if (place := queue_place(session, submission)) else None),
+        "superseded_by": submission.superseded_by_id,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -51,18 +52,20 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {"AUTOGRADER_WARM_ZYGOTES": "1", **os.environ, **extra}
     for name, value in settings.model_dump().items():
         if value is not None:
-            env[f"AUTOGRADER_{name.upper()}"] = str(value)
+            # Lists and dicts are read back as JSON (pydantic-settings).
+            text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+            env[f"AUTOGRADER_{name.upper()}"] = text
     return env
 
 
 class WorkerProcess:
     """`autograder worker` in its own process group, so a test can SIGKILL all of it."""
 
-    def __init__(self, settings: Settings, log_path: Path, **env: str):
+    def __init__(self, settings: Settings, log_path: Path, *options: str, **env: str):
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
-            [*AUTOGRADER, "worker"], cwd=REPO, env=worker_env(settings, **env),
+            [*AUTOGRADER, "worker", *options], cwd=REPO, env=worker_env(settings, **env),
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:

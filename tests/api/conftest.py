@@ -5,6 +5,7 @@ server, and real `autograder worker` processes."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -22,12 +23,13 @@ from app.http_server import uvicorn_options
 from app.main import create_app
 from app.services.users import create_user
 from app.settings import Settings
+from grader.assignment import HIDDEN_TESTS_DIR
 from api_helpers import (IDLE_QUEUE, REDIS_URL, Users, WorkerProcess, free_port, make_settings,
                          wait_for)
 POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TABLES = ["artifacts", "grades", "submission_files", "submission_events", "submissions",
-          "users"]
+TABLES = ["webhook_attempts", "webhook_deliveries", "course_webhooks", "artifacts", "grades",
+          "submission_files", "submission_events", "submissions", "users"]
 
 
 
@@ -136,11 +138,37 @@ def users(sessions):
 
 
 @pytest.fixture
+def assignment_with():
+    """Writes an assignment file that is hw1's with other [course] rules, removed after the
+    test: `assignment_with(tables, only_latest_counts="true")` -> its name (values in TOML;
+    `tables` appended)."""
+    written = []
+
+    def write(tables: str = "", **course: str) -> str:
+        name = f"test-{uuid.uuid4().hex[:8]}"
+        text = (HIDDEN_TESTS_DIR / "hw1.toml").read_text()
+        for key, value in course.items():
+            text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.M)
+            if not found:
+                text = text.replace("\n[course]\n", f"\n[course]\n{key} = {value}\n", 1)
+        path = HIDDEN_TESTS_DIR / f"{name}.toml"
+        path.write_text(text + tables)
+        written.append(path)
+        return name
+
+    yield write
+    for path in written:
+        path.unlink(missing_ok=True)
+
+
+@pytest.fixture
 def start_worker(tmp_path):
     workers = []
 
-    def start(settings: Settings, **env: str) -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log", **env)
+    def start(settings: Settings, *options: str, **env: str) -> WorkerProcess:
+        """`autograder worker *options` with these settings (and extra environment)."""
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log", *options,
+                               **env)
         workers.append(worker)
         return worker
 

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from app.api.deps import CurrentUser, NowDep, SessionDep
+from app.api.deps import CurrentUser, NowDep, SessionDep, SettingsDep
 from app.api.schemas import ErrorOut, SubmissionOut
 from app.api.multipart_form import UPLOAD_BODY, UploadDep
 from app.services import submissions as service
 from app.services.views import describe_submission, read_artifact
+from app.services.webhooks import check_callback_url
 
 router = APIRouter(prefix="/submissions", tags=["submissions"],
                    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
@@ -28,11 +29,14 @@ ArtifactName = Annotated[str, Path(max_length=100, pattern=NAME_PATTERN)]
              responses={code: {"model": ErrorOut}
                         for code in (400, 403, 408, 409, 413, 415, 422, 429)})
 def create_submission(session: SessionDep, user: CurrentUser, upload: UploadDep, now: NowDep,
-                      idempotency_key: IdempotencyKey = None) -> dict:
+                      settings: SettingsDep, idempotency_key: IdempotencyKey = None) -> dict:
     """Accept mlp.py and/or gd.py for grading."""
+    callback_url = upload.callback_url and check_callback_url(
+        session, settings, upload.assignment, upload.callback_url)
     submission = service.create_submission(
         session, submitter=user, assignment=upload.assignment, files=upload.files,
-        for_user=upload.user, idempotency_key=idempotency_key, now=now)
+        for_user=upload.user, idempotency_key=idempotency_key, now=now,
+        queue_share=settings.queue_share_per_student, callback_url=callback_url)
     return describe_submission(session, user, submission)
 
 
@@ -57,9 +61,10 @@ def read_submission(session: SessionDep, user: CurrentUser, submission_id: Submi
 @router.post("/{submission_id}/regrade", status_code=202, response_model=SubmissionOut,
              responses={403: {"model": ErrorOut}})
 def regrade_submission(session: SessionDep, user: CurrentUser, submission_id: SubmissionId,
-                       now: NowDep) -> dict:
+                       now: NowDep, settings: SettingsDep) -> dict:
     """Grade a submission again with today's tests."""
-    submission = service.regrade_submission(session, user, submission_id, now)
+    submission = service.regrade_submission(session, user, submission_id, now,
+                                            settings.queue_share_per_student)
     return describe_submission(session, user, submission)
 
 

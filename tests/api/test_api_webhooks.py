@@ -1,0 +1,252 @@
+"""Webhooks: a stored grade is told to the course's URLs and to a CI upload's callback_url,
+signed, from `autograder worker --deliveries`, retried after a 500 and a timeout, recorded
+for TAs, never to hosts or addresses the course and the service do not allow, and never in
+the way of grading. The receiver is a real HTTP server on 127.0.0.1, the workers real."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from api_helpers import upload, wait_for
+from app.webhooks.signing import signature_matches
+
+SOURCE = b"x = 1\n"
+SECRET = secrets.token_hex(32)
+HANG_LIMIT_S = 90.0
+"""How long /hang holds a request before the test's end releases it."""
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+class Receiver:
+    """Answers a POST as its path says: /ok 200; /fail-once 500, then 200; /slow-once no
+    answer for 3 s, then 200; /redirect 302 to /ok; /hang never answers."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.released = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                path = self.path.split("?")[0]
+                seen = sum(r.path == path for r in receiver.received)
+                receiver.received.append(Received(self.path.split("?")[0], dict(self.headers),
+                                                  body, time.monotonic()))
+                if path == "/hang":
+                    receiver.released.wait(HANG_LIMIT_S)
+                    return
+                if path == "/slow-once" and seen == 0:
+                    time.sleep(3)
+                status = {"/fail-once": 500 if seen == 0 else 200, "/redirect": 302}.get(path, 200)
+                self.send_response(status)
+                if status == 302:
+                    self.send_header("Location", "/ok")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def at(self, path: str) -> list[Received]:
+        return [r for r in self.received if r.path == path]
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    served = Receiver()
+    yield served
+    served.close()
+
+
+def webhook_settings(assignment: str = "hw1", **overrides) -> dict:
+    """Settings that let webhooks reach the receiver on 127.0.0.1, retrying fast."""
+    return {"webhook_secrets": {assignment: SECRET},
+            "webhook_allowed_networks": ["127.0.0.1/32"], "webhook_timeout_s": 1.0,
+            "webhook_retry_delay_s": 0.5, "webhook_max_attempts": 3,
+            "public_url": "https://grader.example.edu", **overrides}
+
+
+def deliveries(api, users, assignment: str, submission: int) -> list[dict]:
+    answer = api.get(f"/api/v1/assignments/{assignment}/webhook-deliveries",
+                     params={"submission": submission}, headers=users.headers("tess"))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def graded(api, users, submission: int) -> bool:
+    return api.get(f"/api/v1/submissions/{submission}",
+                   headers=users.headers("tess")).json()["status"] == "graded"
+
+
+def set_course_urls(api, users, urls: list[str], assignment: str = "hw1") -> None:
+    answer = api.put(f"/api/v1/assignments/{assignment}/webhooks", headers=users.headers("tess"),
+                     json={"urls": urls, "allowed_hosts": ["127.0.0.1"]})
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_stored_grade_is_told_signed_to_the_course_and_the_callback(
+        make_client, settings, grading_worker, start_worker, users, receiver, assignment_with):
+    course = assignment_with(f'\n[course.webhooks]\nurls = ["{receiver.url("/ok")}"]\n'
+                                        'allowed_hosts = ["127.0.0.1"]\n')
+    overrides = webhook_settings(course)
+    api = make_client(queue_name="grading", **overrides)
+    start_worker(settings.model_copy(update=overrides), "--deliveries")
+    hooks = api.get(f"/api/v1/assignments/{course}/webhooks", headers=users.headers("tess"))
+    assert hooks.json() == {"assignment": course, "urls": [receiver.url("/ok")],
+                            "allowed_hosts": ["127.0.0.1"], "source": "file"}
+    accepted = upload(api, users["robot"], {"mlp": SOURCE}, assignment=course, user="alice",
+                      callback_url=receiver.url("/ok?from=ci"))
+    assert accepted.status_code == 202, accepted.text
+    submission = accepted.json()["id"]
+    wait_for(lambda: len(receiver.at("/ok")) == 2, 120, interval_s=0.2, what="two deliveries")
+    stored = api.get(f"/api/v1/submissions/{submission}", headers=users.headers("tess")).json()
+    assert stored["status"] == "graded"
+    for request in receiver.at("/ok"):
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        assert signature_matches(request.body, SECRET, headers["x-autograder-signature"])
+        assert not signature_matches(request.body + b" ", SECRET,
+                                     headers["x-autograder-signature"])
+        body = json.loads(request.body)
+        assert body["delivery_id"] == headers["x-autograder-delivery"]
+        assert str(body["timestamp"]) == headers["x-autograder-timestamp"]
+        assert abs(body["timestamp"] - datetime.now(timezone.utc).timestamp()) < 120
+        assert body["event"] == "grade.stored"
+        assert body["submission"] == {
+            "id": submission, "user": "alice", "assignment": course, "generation": 1,
+            "status": "graded", "score": stored["score"], "max_score": stored["max_score"],
+            "graded_at": body["submission"]["graded_at"],
+            "report_url": f"https://grader.example.edu/api/v1/submissions/{submission}"}
+    ids = {json.loads(r.body)["delivery_id"] for r in receiver.at("/ok")}
+    recorded = deliveries(api, users, course, submission)
+    assert {d["delivery_id"] for d in recorded} == ids
+    assert sorted((d["source"], d["status"]) for d in recorded) == [
+        ("callback", "delivered"), ("course", "delivered")]
+    assert [[(a["response_status"], a["response_body"]) for a in d["attempts"]]
+            for d in recorded] == [[(200, "ok")], [(200, "ok")]]
+    refused = api.get(f"/api/v1/assignments/{course}/webhook-deliveries",
+                      headers=users.headers("alice"))
+    assert refused.status_code == 403
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_deliveries_retry_after_a_500_and_a_timeout_and_follow_no_redirect(
+        make_client, settings, grading_worker, start_worker, users, receiver):
+    overrides = webhook_settings()
+    api = make_client(queue_name="grading", **overrides)
+    start_worker(settings.model_copy(update=overrides), "--deliveries")
+    urls = [receiver.url(p) for p in ("/fail-once", "/slow-once", "/redirect")]
+    set_course_urls(api, users, urls)
+    submission = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
+    wait_for(lambda: graded(api, users, submission), 120, interval_s=0.5, what="the grade")
+    wait_for(lambda: all(d["status"] != "pending"
+                         for d in deliveries(api, users, "hw1", submission)), 60,
+             interval_s=0.5, what="the deliveries to finish")
+    by_url = {d["url"]: d for d in deliveries(api, users, "hw1", submission)}
+    failed_once, slow_once, redirect = (by_url[url] for url in urls)
+    assert failed_once["status"] == "delivered"
+    assert [a["response_status"] for a in failed_once["attempts"]] == [500, 200]
+    first, second = receiver.at("/fail-once")
+    assert second.at - first.at >= overrides["webhook_retry_delay_s"]
+    # A retry is the same delivery: the receiver can tell it from a new one.
+    assert (first.headers["X-Autograder-Delivery"] == second.headers["X-Autograder-Delivery"]
+            == failed_once["delivery_id"])
+    assert slow_once["status"] == "delivered"
+    assert [(a["response_status"], a["error"]) for a in slow_once["attempts"]] == [
+        (None, "no answer within 1 s"), (200, None)]
+    assert slow_once["attempts"][0]["duration_s"] < 2.5
+    assert redirect["status"] == "failed"
+    assert [a["response_status"] for a in redirect["attempts"]] == [302]
+    assert receiver.at("/ok") == []
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_receiver_that_never_answers_does_not_slow_grading(
+        make_client, settings, grading_worker, start_worker, users, receiver):
+    overrides = webhook_settings(webhook_timeout_s=60.0)
+    api = make_client(queue_name="grading", **overrides)
+    start_worker(settings.model_copy(update=overrides), "--deliveries")
+    set_course_urls(api, users, [receiver.url("/hang")])
+    told = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
+    wait_for(lambda: receiver.at("/hang"), 120, interval_s=0.2, what="the hanging delivery")
+    accepted_at = time.monotonic()
+    after = upload(api, users["bob"], {"mlp": SOURCE}).json()["id"]
+    wait_for(lambda: graded(api, users, after), 60, interval_s=0.2, what="the next grade")
+    # The delivery waits up to 60 s on the receiver; the next grade did not wait for it
+    # (with one grading slot, it would have if deliveries ran there).
+    assert time.monotonic() - accepted_at < 30
+    (delivery,) = deliveries(api, users, "hw1", told)
+    assert delivery["status"] == "pending" and delivery["attempts"] == []
+
+
+def test_refused_urls_are_answered_at_upload_and_nothing_is_stored(make_client, users):
+    api = make_client(webhook_secrets={"hw1": SECRET})
+    answer = api.put("/api/v1/assignments/hw1/webhooks", headers=users.headers("tess"), json={
+        "urls": [], "allowed_hosts": ["127.0.0.1", "localhost", "169.254.169.254", "[::1]",
+                                      "*.example.edu"]})
+    assert answer.status_code == 200, answer.text
+    refusals = {
+        "http://evil.example.com/hook": "may go to these hosts only",
+        "http://127.0.0.1:9/hook": "resolves to 127.0.0.1",
+        "http://localhost:9/hook": "loopback",
+        "http://169.254.169.254/latest/meta-data/": "metadata",
+        "http://[::1]:9/hook": "resolves to ::1",
+        "ftp://127.0.0.1/hook": "must be http:// or https://",
+        "http://user:secret@127.0.0.1/hook": "user name or password",
+        "http://127.0.0.1:port/hook": "cannot be read",
+        "http://nowhere.example.edu/hook": "does not resolve",
+    }
+    for url, reason in refusals.items():
+        refused = upload(api, users["robot"], {"mlp": SOURCE}, user="alice", callback_url=url)
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.json()["detail"].startswith("callback_url refused: ")
+        assert reason in refused.json()["detail"], (url, refused.text)
+    unsigned = make_client(webhook_secrets={})
+    refused = upload(unsigned, users["robot"], {"mlp": SOURCE}, user="alice",
+                     callback_url="https://ci.example.edu/hook")
+    assert refused.status_code == 422 and "no signing secret" in refused.json()["detail"]
+    set_loopback = api.put("/api/v1/assignments/hw1/webhooks", headers=users.headers("tess"),
+                           json={"urls": ["http://127.0.0.1:9/"], "allowed_hosts": ["127.0.0.1"]})
+    assert set_loopback.status_code == 422 and "127.0.0.1" in set_loopback.json()["detail"]
+    by_student = api.put("/api/v1/assignments/hw1/webhooks", headers=users.headers("alice"),
+                         json={"urls": [], "allowed_hosts": []})
+    assert by_student.status_code == 403
+    assert api.get("/api/v1/submissions", headers=users.headers("tess")).json() == []
+    cleared = api.delete("/api/v1/assignments/hw1/webhooks", headers=users.headers("tess"))
+    assert cleared.json()["source"] == "file"
