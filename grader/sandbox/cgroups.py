@@ -18,7 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.sandbox.job import Outcome
 from grader.sandbox.limits import Limits
+from grader.sandbox.supervision import Seen
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids", "cpuacct", "freezer")
@@ -84,51 +86,62 @@ class JobCgroup:
         return int((self.dirs[controller] / name).read_text().split()[0])
 
     def cpu_time_s(self) -> float:
-        """CPU seconds (user + system) used by every process of the job so far."""
+        """CPU seconds (user + system) used by every process of the group so far."""
         return self._read_int("cpuacct", "cpuacct.usage") / 1e9
 
     def peak_memory_mb(self) -> float:
+        """Largest memory use since the group was made or max_usage was last reset."""
         return self._read_int("memory", "memory.max_usage_in_bytes") / 2**20
 
-    def oom_killed(self) -> bool:
-        """True once the kernel killed something of the job for going over memory."""
+    def oom_kills(self) -> int:
+        """How often the kernel killed something of the group for going over memory."""
         for line in (self.dirs["memory"] / "memory.oom_control").read_text().splitlines():
             key, _, value = line.partition(" ")
             if key == "oom_kill":
-                return int(value) > 0
-        return self._read_int("memory", "memory.failcnt") > 0
+                return int(value)
+        return self._read_int("memory", "memory.failcnt")
 
-    def pids_limit_hit(self) -> bool:
-        """True once a fork or thread start of the job was refused at pids.max."""
+    def forks_refused(self) -> int:
+        """How often a fork or thread start in the group was refused at pids.max."""
         events = (self.dirs["pids"] / "pids.events").read_text().split()
-        return len(events) >= 2 and int(events[1]) > 0
+        return int(events[1]) if len(events) >= 2 else 0
+
+    def counters(self) -> "Counters":
+        """The counters that only grow, as of now: a job's share is the difference."""
+        return Counters(cpu_time_s=self.cpu_time_s(), oom_kills=self.oom_kills(),
+                        forks_refused=self.forks_refused())
 
     def pids(self) -> list[int]:
         return [int(pid) for pid in (self.dirs["pids"] / "cgroup.procs").read_text().split()]
 
-    def kill_all(self, timeout_s: float = 5.0) -> bool:
-        """SIGKILL every process of the job; True when the group is empty afterwards.
+    def kill_members(self, keep: frozenset[int] = frozenset(), timeout_s: float = 5.0) -> bool:
+        """SIGKILL every process of the group but those in `keep`; True when none is left.
 
         Frozen first, so nothing can fork between reading the list and killing it (a fork
-        bomb racing the killer); killed while frozen (SIGKILL is delivered on thaw)."""
+        bomb racing the killer); killed while frozen (SIGKILL is delivered on thaw). The
+        processes kept are frozen with the others for those few milliseconds."""
         freezer = self.dirs["freezer"] / "freezer.state"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            pids = self.pids()
-            if not pids:
+            if not self._members(keep):
                 return True
             freezer.write_text("FROZEN")
-            for pid in self.pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            freezer.write_text("THAWED")
-            time.sleep(0.01)
-        return not self.pids()
+            try:
+                for pid in self._members(keep):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            finally:
+                freezer.write_text("THAWED")
+            time.sleep(0.005)
+        return not self._members(keep)
+
+    def _members(self, keep: frozenset[int]) -> list[int]:
+        return [pid for pid in self.pids() if pid not in keep]
 
     def remove(self) -> None:
-        """Delete the groups (they must be empty; kill_all first)."""
+        """Delete the groups (they must be empty; kill_members first)."""
         for path in self.dirs.values():
             for _ in range(50):
                 try:
@@ -139,3 +152,32 @@ class JobCgroup:
                 except OSError:
                     # Still busy for a moment after the last process died.
                     time.sleep(0.02)
+
+
+@dataclass(frozen=True)
+class Counters:
+    """A group's ever-growing counters at one moment."""
+
+    cpu_time_s: float = 0.0
+    oom_kills: int = 0
+    forks_refused: int = 0
+
+
+class CgroupMeter:
+    """A job's CPU, memory and processes as its cgroup counts them, from `baseline`: zero
+    for a cold job's fresh group, the idle zygote's counters for a warm job in its group."""
+
+    def __init__(self, cgroup: JobCgroup, baseline: Counters = Counters()) -> None:
+        self.cgroup, self.baseline = cgroup, baseline
+
+    def sample(self, seen: Seen) -> Outcome | None:
+        seen.cpu_time_s = self.cgroup.cpu_time_s() - self.baseline.cpu_time_s
+        seen.peak_memory_mb = self.cgroup.peak_memory_mb()
+        return self.limit_after()
+
+    def limit_after(self) -> Outcome | None:
+        if self.cgroup.forks_refused() > self.baseline.forks_refused:
+            return Outcome.PROCESSES
+        if self.cgroup.oom_kills() > self.baseline.oom_kills:
+            return Outcome.MEMORY
+        return None

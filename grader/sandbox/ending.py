@@ -1,10 +1,10 @@
-"""How a job that ended by itself ended: the rules the cold runner (grader/sandbox/runner.py)
-and the warm fork server (grader/warm/verdict.py) both apply, in one place, so a warm and a
-cold run of the same job get the same Outcome.
+"""How a job that ended by itself ended, for the supervision core (supervision.py), which
+judges cold and warm jobs alike.
 
-Each caller first settles what only it can see (the sandbox never started, the trusted side
-stopped the job for a limit, no exit status came back); what is left is decided here from
-the trusted side's own measurements, which the job cannot fake, before its exit status.
+The core first settles what the watch saw (the sandbox never started, a limit the job was
+stopped for or that the counters show, no exit status came back); what is left is decided
+here from the trusted side's own measurements, which the job cannot fake, before its exit
+status.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from grader.sandbox.job import Outcome
+from grader.sandbox.limits import Limits
+from grader.sandbox.supervision import Seen
+
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -63,3 +67,27 @@ def sample_tree(root_pid: int) -> TreeSample:
     threads = sum(int(fields[pid][17]) for pid in pids)  # num_threads, field 20 of stat
     return TreeSample(pids=pids, threads=threads, rss_mb=rss_pages * _PAGE_BYTES / 2**20,
                       cpu_time_s=ticks / _TICKS_PER_S)
+
+
+class ProcMeter:
+    """A cold job's tree measured by polling /proc (the Meter where cgroups are not
+    writable): peaks are the largest seen in a poll."""
+
+    def __init__(self, root_pid: int, limits: Limits) -> None:
+        self.root_pid, self.limits = root_pid, limits
+
+    def sample(self, seen: Seen) -> Outcome | None:
+        sample = sample_tree(self.root_pid)
+        seen.cpu_time_s = max(seen.cpu_time_s, sample.cpu_time_s)
+        seen.peak_memory_mb = max(seen.peak_memory_mb, sample.rss_mb)
+        if sample.rss_mb > self.limits.memory_mb:
+            return Outcome.MEMORY
+        # RLIMIT_NPROC refuses the fork itself; its count includes bwrap and the sandbox's
+        # init (host uid nobody too), so the job tops out 2 below it.
+        if sample.threads >= self.limits.processes - 2:
+            return Outcome.PROCESSES
+        return None
+
+    def limit_after(self) -> Outcome | None:
+        """Nothing to read once the tree is gone: /proc keeps no counters of the dead."""
+        return None

@@ -1,12 +1,10 @@
-"""run_job: one job's lifecycle — prepare (work dir, cgroups, argv), run (watch the limits,
-read the output), clean up (kill the tree, remove everything) in `finally`.
+"""run_job: one cold job's lifecycle — prepare (work dir, cgroups, argv), start bwrap, let
+the supervision core watch and judge it (supervision.py), clean up (kill the tree, remove
+everything) in `finally`.
 
-`SandboxProcess` is the reusable part: it starts any command under a policy and limits and
-supervises it; run_job is one use of it (a harness, then exit). A warm fork server would be
-another: started once with its own command, supervised for its lifetime.
-
-The runner alone decides the Outcome, and it trusts its own measurements (the clock, the
-cgroup counters, the work dir's size) over anything the job could fake, such as its exit code.
+`SandboxProcess` is the reusable part: it starts any command under a policy and limits, in
+its own work dir and cgroups. run_job is one use of it (a harness, supervised to its end);
+a warm zygote is another (started once, then each of its jobs forked from it).
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import json
 import logging
 import math
 import os
-import selectors
 import shutil
 import signal
 import subprocess
@@ -24,19 +21,18 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from grader.sandbox import messages
-from grader.sandbox.cgroups import JobCgroup
-from grader.sandbox.ending import ended_by_itself, split_exit_status
+from grader.sandbox.cgroups import CgroupMeter, JobCgroup
 from grader.sandbox.errors import SandboxError, SandboxStartError, SandboxUnavailable
 from grader.sandbox.job import Outcome, SandboxJob, SandboxResult
 from grader.sandbox.limits import Limits
-from grader.sandbox.output import BoundedCapture, drain
+from grader.sandbox.output import BoundedCapture
 from grader.sandbox.policy import SandboxPolicy
-from grader.sandbox.proctree import sample_tree
+from grader.sandbox.proctree import ProcMeter, sample_tree
+from grader.sandbox.supervision import Meter, Reader, Seen, Supervisor
 from grader.sandbox.uids import JobUid
 from grader.sandbox import seccomp, stale
 from grader.sandbox.workdir import WorkDir, reachable_by
@@ -44,13 +40,9 @@ from grader.sandbox.workdir import WorkDir, reachable_by
 log = logging.getLogger(__name__)
 
 LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
-POLL_S = 0.05
-"""Seconds between limit checks: a memory or process overrun is caught within 50 ms."""
 GRACE_CPU_S = 2
 """RLIMIT_CPU hard minus soft, seconds: the soft limit sends SIGXCPU (a clear cause), the hard
 one SIGKILL for a job that catches SIGXCPU."""
-DRAIN_S = 2.0
-"""Seconds to keep reading stdout/stderr after the tree is dead (pipes close at once then)."""
 KILL_WAIT_S = 10.0
 """Seconds to wait for bwrap to die after SIGKILL (it takes milliseconds)."""
 
@@ -123,28 +115,12 @@ def rlimits_for(limits: Limits, with_cgroup: bool) -> dict[str, list[int]]:
     return rlimits
 
 
-@dataclass
-class Supervision:
-    """What the runner saw while the process ran."""
-
-    stopped_for: Outcome | None = None
-    """The limit the runner stopped it for, if any."""
-    peak_memory_mb: float = 0.0
-    cpu_time_s: float = 0.0
-    started: bool = False
-    """bwrap reported its child (else any failure is the sandbox's, not the job's)."""
-    exit_status: int | None = None
-    """bwrap's report of the job's status: the exit code, or 128 + a signal number."""
-    wall_time_s: float = 0.0
-    problems: list[str] = field(default_factory=list)
-    """Faults of the sandbox itself noticed on the way (for logs)."""
-
-
 class SandboxProcess:
-    """One command running under a policy and limits, with its work dir and cgroup.
+    """One command running in bwrap under a policy and limits, with its work dir and cgroup.
 
-    Use: prepare(files) -> start(command) -> supervise() -> finish(), and close() in a
-    finally. Not thread-safe; one instance per process started."""
+    Use: prepare(files) -> start(command), then Supervisor(self, ...).run() for a job, and
+    close() in a finally. It is the cold Started of the supervision core. Not thread-safe;
+    one instance per process started."""
 
     def __init__(self, limits: Limits, policy: SandboxPolicy, use_cgroups: bool = True) -> None:
         self.limits, self.policy, self.use_cgroups = limits, policy, use_cgroups
@@ -155,10 +131,9 @@ class SandboxProcess:
         self.process: subprocess.Popen | None = None
         self.stdout: BoundedCapture | None = None
         self.stderr: BoundedCapture | None = None
-        self.seen = Supervision()
+        self.started_at = 0.0
         self._lock_fd: int | None = None
         self._status: BoundedCapture | None = None
-        self._start_time = 0.0
 
     # -- prepare --------------------------------------------------------------------
     def prepare(self, files: dict[str, bytes] | None = None) -> None:
@@ -212,7 +187,7 @@ class SandboxProcess:
         child_fds = (status_write,) if seccomp_fd is None else (status_write, seccomp_fd)
         try:
             argv = self._launcher_argv(command, status_write, seccomp_fd)
-            self._start_time = time.monotonic()
+            self.started_at = time.monotonic()
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 pass_fds=child_fds, close_fds=True,
@@ -234,80 +209,48 @@ class SandboxProcess:
         # the line between "the sandbox failed" and "the job failed".
         self._status = BoundedCapture(status_read, 4096)
 
-    def supervise(self) -> None:
-        """Read output and check limits until the process exits or hits one; then kill
-        the whole tree, drain the pipes and record how it ended."""
-        captures = (self.stdout, self.stderr, self._status)
-        try:
-            self._watch(captures)
-        finally:
-            self.kill_tree()
-            drain(captures, DRAIN_S)
-            self.seen.wall_time_s = time.monotonic() - self._start_time
-            os.close(self._status.fd)
-        self._read_status(self._status.data)
-
-    def _watch(self, captures: Sequence[BoundedCapture]) -> None:
-        selector = selectors.DefaultSelector()
-        for capture in captures:
-            os.set_blocking(capture.fd, False)
-            selector.register(capture.fd, selectors.EVENT_READ, capture)
-        try:
-            while self.process.poll() is None:
-                for key, _ in selector.select(timeout=POLL_S):
-                    key.data.read_available()
-                    if key.data.closed:
-                        selector.unregister(key.fd)
-                stop = self._check_limits(time.monotonic() - self._start_time)
-                if stop is not None:
-                    self.seen.stopped_for = stop
-                    return
-        finally:
-            selector.close()
-
-    def _check_limits(self, elapsed_s: float) -> Outcome | None:
-        limits, seen = self.limits, self.seen
-        if elapsed_s > limits.wall_time_s:
-            return Outcome.WALL_TIME
+    def meter(self) -> Meter:
+        """Where this process's tree is counted: its fresh cgroup, else /proc."""
         if self.cgroup is not None:
-            try:
-                seen.cpu_time_s = self.cgroup.cpu_time_s()
-                seen.peak_memory_mb = self.cgroup.peak_memory_mb()
-                if self.cgroup.pids_limit_hit():
-                    return Outcome.PROCESSES
-                if self.cgroup.oom_killed():
-                    return Outcome.MEMORY
-            except OSError as error:
-                seen.problems.append(f"cgroup read failed: {error}")
-        else:
-            sample = sample_tree(self.process.pid)
-            seen.cpu_time_s = max(seen.cpu_time_s, sample.cpu_time_s)
-            seen.peak_memory_mb = max(seen.peak_memory_mb, sample.rss_mb)
-            if sample.rss_mb > limits.memory_mb:
-                return Outcome.MEMORY
-            # RLIMIT_NPROC refuses the fork itself; its count includes bwrap and the
-            # sandbox's init (host uid nobody too), so the job tops out 2 below it.
-            if sample.threads >= limits.processes - 2:
-                return Outcome.PROCESSES
-        if seen.cpu_time_s > limits.cpu_time_s:
-            return Outcome.CPU_TIME
-        if not self.workdir.is_tmpfs and self.workdir.used_mb() > limits.workdir_mb:
-            return Outcome.DISK
-        return None
+            return CgroupMeter(self.cgroup)
+        return ProcMeter(self.process.pid, self.limits)
 
-    def _read_status(self, data: bytes) -> None:
+    # -- what the supervision core asks of a started job -----------------------------
+    @property
+    def readers(self) -> Sequence[Reader]:
+        return (self.stdout, self.stderr, self._status)
+
+    def ended(self) -> bool:
+        return self.process.poll() is not None
+
+    def each_poll(self) -> None:
+        """Nothing: bwrap needs no keeping alive."""
+
+    def kill(self, seen: Seen) -> None:
+        self.kill_tree(seen.problems)
+
+    def report(self, seen: Seen) -> None:
+        """bwrap's status lines: {"child-pid": N} once the sandbox was set up, then
+        {"exit-code": N} when the job's process ended by itself."""
+        data = self._status.data
+        self._close_status()
         for line in data.decode("utf-8", "replace").splitlines():
             try:
                 record = json.loads(line)
             except ValueError:
                 continue
             if "child-pid" in record:
-                self.seen.started = True
+                seen.started = True
             if "exit-code" in record:
-                self.seen.exit_status = int(record["exit-code"])
+                seen.exit_status = int(record["exit-code"])
+
+    def _close_status(self) -> None:
+        if self._status is not None and self._status.fd >= 0:
+            os.close(self._status.fd)
+            self._status.fd = -1
 
     # -- clean up -------------------------------------------------------------------
-    def kill_tree(self) -> None:
+    def kill_tree(self, problems: list[str]) -> None:
         """Kill everything the job started. SIGKILL to bwrap kills the sandbox's init
         (--die-with-parent), and with it the whole PID namespace; the cgroup sweep is the
         backstop for anything that could have left it. Without cgroups, every process
@@ -324,32 +267,19 @@ class SandboxProcess:
         try:
             self.process.wait(timeout=KILL_WAIT_S)
         except subprocess.TimeoutExpired:
-            self.seen.problems.append(f"bwrap did not die within {KILL_WAIT_S} s of SIGKILL")
-        if self.cgroup is not None and not self.cgroup.kill_all():
-            self.seen.problems.append("processes of the job survived the cgroup kill")
-
-    def finish(self) -> None:
-        """After supervise(): last measurements, then make the work dir plain data."""
-        if self.cgroup is not None:
-            try:
-                self.seen.cpu_time_s = self.cgroup.cpu_time_s()
-                self.seen.peak_memory_mb = self.cgroup.peak_memory_mb()
-                if self.seen.stopped_for is None:
-                    if self.cgroup.oom_killed():
-                        self.seen.stopped_for = Outcome.MEMORY
-                    elif self.cgroup.pids_limit_hit():
-                        self.seen.stopped_for = Outcome.PROCESSES
-            except OSError as error:
-                self.seen.problems.append(f"cgroup read failed: {error}")
-        self.workdir.scrub()
+            problems.append(f"bwrap did not die within {KILL_WAIT_S} s of SIGKILL")
+        if self.cgroup is not None and not self.cgroup.kill_members():
+            problems.append("processes of the job survived the cgroup kill")
 
     def close(self) -> None:
         """Kill whatever is left, then remove the cgroups and the work dir."""
+        problems: list[str] = []
         try:
-            self.kill_tree()
+            self.kill_tree(problems)
         finally:
-            for problem in self.seen.problems:
+            for problem in problems:
                 log.warning("sandbox: %s", problem)
+            self._close_status()
             if self.process is not None:
                 for pipe in (self.process.stdout, self.process.stderr):
                     if pipe is not None:
@@ -363,39 +293,6 @@ class SandboxProcess:
             if self.job_uid is not None:
                 # Last: the uid is free for another job only once nothing of this one is left.
                 self.job_uid.release()
-
-    # -- the verdict ----------------------------------------------------------------
-    def result(self) -> SandboxResult:
-        """The SandboxResult of a supervised, finished process."""
-        seen = self.seen
-        exit_code, signal_number = split_exit_status(seen.exit_status)
-        outcome = self._classify(exit_code, signal_number)
-        if outcome is Outcome.INTERNAL:
-            # bwrap's own words stay in stderr (for logs): they name host paths, which are
-            # none of the student's business.
-            message = messages.internal("the sandbox did not start")
-        else:
-            message = messages.describe(outcome, self.limits, exit_code, signal_number)
-        return SandboxResult(
-            outcome=outcome, message=message, exit_code=exit_code, signal=signal_number,
-            wall_time_s=seen.wall_time_s, cpu_time_s=seen.cpu_time_s,
-            peak_memory_mb=seen.peak_memory_mb, stdout=self.stdout.data,
-            stderr=self.stderr.data, workdir=self.workdir.path,
-            truncated_output=bool(self.stdout.dropped_bytes or self.stderr.dropped_bytes))
-
-    def _classify(self, exit_code: int | None, signal_number: int | None) -> Outcome:
-        seen = self.seen
-        if not seen.started:
-            # bwrap never reported a child: whatever happened is the sandbox's fault.
-            return Outcome.INTERNAL
-        if seen.stopped_for is not None:
-            return seen.stopped_for
-        if seen.exit_status is None:
-            # bwrap writes the exit code whenever the job's process ends, even by a signal;
-            # none means bwrap failed setting up (a missing mount, no user namespaces) or
-            # its init was killed from outside, not by the job's code.
-            return Outcome.INTERNAL
-        return ended_by_itself(self.limits, self.workdir, seen.cpu_time_s, exit_code, signal_number)
 
 
 @contextmanager
@@ -414,9 +311,10 @@ def run_job(job: SandboxJob, limits: Limits, policy: SandboxPolicy | None = None
             sandbox = SandboxProcess(limits, policy, use_cgroups)
             sandbox.prepare(dict(job.files))
             sandbox.start(policy.harness_command(job.harness))
-            sandbox.supervise()
-            sandbox.finish()
-            result = sandbox.result()
+            supervisor = Supervisor(sandbox, limits, sandbox.meter(), sandbox.workdir)
+            result = supervisor.run()
+            for problem in supervisor.seen.problems:
+                log.warning("sandbox: %s", problem)
         except (SandboxError, OSError, ValueError) as error:
             workdir = sandbox.workdir.path if sandbox and sandbox.workdir else Path("/nonexistent")
             result = SandboxResult(

@@ -1,5 +1,6 @@
-"""One job's share of its zygote's cgroups: limits set before the fork, counters read as
-differences from that moment, and a kill of every process that is not the zygote's own.
+"""One job's share of its zygote's cgroups: the job's limits set on the group before the
+fork, its counters as differences from that moment (a CgroupMeter from a baseline), and a
+kill of every process that is not the zygote's own.
 
 Why the zygote's cgroup and not one per job: processes cannot be moved into a cgroup from
 inside the sandbox, and the trusted side cannot move the child before it runs (it learns
@@ -16,13 +17,9 @@ job runs (it waits in waitpid), so the group's counters move only for the job:
 
 from __future__ import annotations
 
-import os
-import signal
-import time
 from dataclasses import dataclass
 
-from grader.sandbox.cgroups import JobCgroup
-from grader.sandbox.job import Outcome
+from grader.sandbox.cgroups import CgroupMeter, JobCgroup
 from grader.sandbox.limits import Limits
 from grader.warm.errors import NotWarmable
 
@@ -32,7 +29,7 @@ COLD_OVERHEAD_PROCESSES = 2
 
 @dataclass
 class JobAccounting:
-    """Counters of one job, as differences from begin()."""
+    """A zygote's cgroup, lent to one job at a time."""
 
     cgroup: JobCgroup
     zygote_pids: frozenset[int]
@@ -40,13 +37,9 @@ class JobAccounting:
     idle_tasks: int
     """pids.current of the idle zygote's group (processes and threads)."""
     zygote_memory_mb: int
-    cpu_start_s: float = 0.0
-    oom_start: int = 0
-    pids_max_start: int = 0
-    limits: Limits | None = None
 
-    def begin(self, limits: Limits) -> None:
-        """Set the job's limits on the group and start its counters."""
+    def begin(self, limits: Limits) -> CgroupMeter:
+        """Set the job's limits on the group; the meter counts from now."""
         memory_mb = min(limits.memory_mb, self.zygote_memory_mb)
         try:
             self._set_memory_limit(memory_mb * 2**20)
@@ -58,15 +51,12 @@ class JobAccounting:
             raise NotWarmable(f"memory limit {memory_mb} MB does not fit the zygote: {error}") from error
         self._write("pids", "pids.max",
                     str(self.idle_tasks + limits.processes - COLD_OVERHEAD_PROCESSES))
-        self.cpu_start_s = self.cgroup.cpu_time_s()
-        self.oom_start = self._oom_kills()
-        self.pids_max_start = self._pids_max_events()
-        self.limits = limits
+        return CgroupMeter(self.cgroup, self.cgroup.counters())
 
     def _set_memory_limit(self, limit_bytes: int) -> None:
         # memsw (memory + swap) must stay >= memory: raise it first, lower it last.
         memsw = self.cgroup.dirs["memory"] / "memory.memsw.limit_in_bytes"
-        current = int(self._read("memory", "memory.limit_in_bytes"))
+        current = int((self.cgroup.dirs["memory"] / "memory.limit_in_bytes").read_text())
         order = ["memsw", "mem"] if limit_bytes > current else ["mem", "memsw"]
         for which in order:
             if which == "mem":
@@ -74,64 +64,17 @@ class JobAccounting:
             elif memsw.exists():
                 memsw.write_text(str(limit_bytes))
 
-    def _read(self, controller: str, name: str) -> str:
-        return (self.cgroup.dirs[controller] / name).read_text()
-
     def _write(self, controller: str, name: str, value: str) -> None:
         (self.cgroup.dirs[controller] / name).write_text(value)
 
-    def _oom_kills(self) -> int:
-        for line in self._read("memory", "memory.oom_control").splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-        return int(self._read("memory", "memory.failcnt").split()[0])
-
-    def _pids_max_events(self) -> int:
-        events = self._read("pids", "pids.events").split()
-        return int(events[1]) if len(events) >= 2 else 0
-
-    # -- while the job runs -----------------------------------------------------------
-    def cpu_time_s(self) -> float:
-        return self.cgroup.cpu_time_s() - self.cpu_start_s
-
-    def peak_memory_mb(self) -> float:
-        return self.cgroup.peak_memory_mb()
-
-    def limit_hit(self) -> Outcome | None:
-        """The limit the job went over, as far as the counters show."""
-        if self._pids_max_events() > self.pids_max_start:
-            return Outcome.PROCESSES
-        if self._oom_kills() > self.oom_start:
-            return Outcome.MEMORY
-        if self.limits is not None and self.cpu_time_s() > self.limits.cpu_time_s:
-            return Outcome.CPU_TIME
-        return None
-
-    # -- after it ---------------------------------------------------------------------
+    # -- after the job ----------------------------------------------------------------
     def job_pids(self) -> list[int]:
         return [pid for pid in self.cgroup.pids() if pid not in self.zygote_pids]
 
-    def kill_job(self, timeout_s: float = 5.0) -> bool:
+    def kill_job(self) -> bool:
         """SIGKILL every process of the group that is not the zygote's; True when none is
-        left. Frozen while listing and killing, so a fork bomb cannot outrun the list
-        (SIGKILL is delivered on thaw); the zygote is frozen with them for those ~ms."""
-        freezer = self.cgroup.dirs["freezer"] / "freezer.state"
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.job_pids():
-                return True
-            freezer.write_text("FROZEN")
-            try:
-                for pid in self.job_pids():
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-            finally:
-                freezer.write_text("THAWED")
-            time.sleep(0.005)
-        return not self.job_pids()
+        left (the cgroup's freeze-kill-thaw, sparing the zygote's own three)."""
+        return self.cgroup.kill_members(keep=self.zygote_pids)
 
     def restore(self) -> None:
         """Back to the idle zygote's limits."""

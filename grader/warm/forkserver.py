@@ -4,6 +4,8 @@ kill everything the job started, and put the zygote back to the state it started
 
 The zygote is started by SandboxProcess exactly like a cold job: same bwrap namespaces,
 read-only runtime, no network, host uid nobody, its own cgroups and its own tmpfs /work.
+Each job is supervised and judged by the same core as a cold job
+(grader.sandbox.supervision); a ForkedJob (forked_job.py) says how it was started.
 Nothing the zygote says is believed where a measurement exists: the outcome comes from the
 clock, the cgroup counters and the work dir, as in a cold run; the zygote only relays the
 job's exit status (it is the job's parent) and its own clean-up report, and whenever it is
@@ -15,23 +17,23 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import os
-import selectors
 import shutil
 import signal
 import time
 from pathlib import Path
 
-from grader.sandbox.job import Outcome, SandboxJob, SandboxResult
+from grader.sandbox.job import SandboxJob, SandboxResult
 from grader.sandbox.limits import Limits
-from grader.sandbox.output import BoundedCapture, drain
+from grader.sandbox.output import BoundedCapture
 from grader.sandbox.policy import WORK_INSIDE, SandboxPolicy
-from grader.sandbox.runner import DRAIN_S, POLL_S, SandboxProcess, rlimits_for
+from grader.sandbox.runner import SandboxProcess, rlimits_for
+from grader.sandbox.supervision import POLL_S, Supervisor
 from grader.sandbox.workdir import INODES_PER_MB, MS_NODEV, MS_NOEXEC, MS_NOSUID
 from grader.warm.accounting import JobAccounting
 from grader.warm.channel import SOCKET_NAME, Channel, Listener
 from grader.warm.errors import NotWarmable, ReplyTimeout, WarmError, ZygoteLost
+from grader.warm.forked_job import ForkedJob
 from grader.warm.settings import WarmSettings
-from grader.warm.verdict import Seen, build_result, exit_status
 
 ZYGOTE_PROGRAM = "zygote.py"
 MS_REMOUNT = 32
@@ -145,7 +147,7 @@ class Zygote:
         self._size_work(limits.workdir_mb)
         workdir = self.sandbox.workdir
         workdir.write_files(dict(job.files), self.sandbox.uid, self.sandbox.uid)
-        self.accounting.begin(limits)
+        meter = self.accounting.begin(limits)
         self.jobs += 1
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -156,24 +158,30 @@ class Zygote:
         # may be created (mq_open fails with EMFILE at 0 bytes).
         rlimits["RLIMIT_MSGQUEUE"] = [0, 0]
         try:
-            started = time.monotonic()
+            started_at = time.monotonic()
             try:
                 self.channel.send({"op": "run", "harness": job.harness, "rlimits": rlimits},
                                   fds=(out_w, err_w))
             finally:
                 os.close(out_w)
                 os.close(err_w)
-            reply = self._await_reply()
+            reply = self.await_reply()
             if "started" not in reply:
                 raise ZygoteLost(f"the job did not start: {reply.get('setup_failed', reply)}")
-            seen = self._supervise(limits, started, stdout, stderr)
+            supervisor = Supervisor(ForkedJob(self, started_at, stdout, stderr), limits, meter,
+                                    workdir)
+            result = supervisor.run()
+            if supervisor.seen.problems:
+                # A warm result is trusted only when every counter was read.
+                raise ZygoteLost("; ".join(supervisor.seen.problems))
+            return result
         except ZygoteLost as error:
             self.doubtful = str(error)
             self.accounting.kill_job()
             if not self.alive():
                 raise ZygoteLost(f"{error}: {self._startup_stderr()}") from error
             raise
-        except Exception as error:  # noqa: BLE001 - e.g. a cgroup read failing mid-job
+        except Exception as error:  # noqa: BLE001 - e.g. a cgroup write failing mid-job
             # Whatever went wrong, the job's processes must not run on while the pool
             # reruns it cold.
             self.doubtful = f"{type(error).__name__}: {error}"
@@ -182,69 +190,8 @@ class Zygote:
         finally:
             os.close(out_r)
             os.close(err_r)
-        workdir.scrub()
-        return build_result(seen, limits, workdir, stdout, stderr)
 
-    def _supervise(self, limits: Limits, started: float, stdout: BoundedCapture,
-                   stderr: BoundedCapture) -> Seen:
-        accounting = self.accounting
-        stopped_for: Outcome | None = None
-        exited: dict | None = None
-        selector = selectors.DefaultSelector()
-        for capture in (stdout, stderr):
-            os.set_blocking(capture.fd, False)
-            selector.register(capture.fd, selectors.EVENT_READ, capture)
-        selector.register(self.channel.fileno(), selectors.EVENT_READ, None)
-        try:
-            while exited is None and stopped_for is None:
-                for key, _ in selector.select(timeout=POLL_S):
-                    if key.data is None:
-                        exited = self._exit_reply(self.channel.receive(0))
-                        break
-                    key.data.read_available()
-                    if key.data.closed:
-                        selector.unregister(key.fd)
-                if exited is not None:
-                    break
-                # A job can stop its parent with SIGSTOP (the one signal the zygote cannot
-                # block); stopped, it could not report the job's exit. SIGCONT to a running
-                # process does nothing, so it is sent on every poll (every 50 ms).
-                self._continue_zygote()
-                if time.monotonic() - started > limits.wall_time_s:
-                    stopped_for = Outcome.WALL_TIME
-                else:
-                    stopped_for = accounting.limit_hit()
-        except ZygoteLost:
-            # The zygote died during the job. A limit the counters show explains it (the OOM
-            # killer may pick the zygote); anything else leaves the job's result unknown.
-            self.doubtful = "the zygote died during a job"
-            accounting.kill_job()
-            stopped_for = accounting.limit_hit()
-            if stopped_for is None:
-                raise
-        finally:
-            selector.close()
-        if exited is None and not self.doubtful:
-            accounting.kill_job()
-            try:
-                exited = self._exit_reply(self._await_reply())
-            except ZygoteLost as error:
-                self.doubtful = str(error)  # the verdict stands (a limit); the zygote goes
-        wall_time_s = time.monotonic() - started
-        if exited is None and stopped_for is None:
-            raise ZygoteLost("the job's exit status never came")
-        if not accounting.kill_job():  # daemons, double forks: whatever the job left
-            self.doubtful = "processes of the job survived SIGKILL"
-        self._continue_zygote()
-        drain((stdout, stderr), DRAIN_S)
-        # Stopped by us: the status is that of our SIGKILL, which a cold run never reports
-        # either (bwrap is killed before it can), so none is given.
-        status = None if stopped_for is not None else exit_status(exited or {})
-        return Seen(stopped_for=stopped_for, limit_after=accounting.limit_hit(),
-                    exit_status=status, wall_time_s=wall_time_s,
-                    cpu_time_s=accounting.cpu_time_s(), peak_memory_mb=accounting.peak_memory_mb())
-
-    def _await_reply(self) -> dict:
+    def await_reply(self) -> dict:
         """The zygote's next message within reply_timeout_s, sending SIGCONT every 50 ms
         meanwhile: the job runs from the moment it is forked, so it can SIGSTOP the zygote
         even before the zygote has said "started" (seen in the tests)."""
@@ -255,15 +202,15 @@ class Zygote:
             except ReplyTimeout:
                 if time.monotonic() >= deadline:
                     raise
-                self._continue_zygote()
+                self.continue_zygote()
 
     @staticmethod
-    def _exit_reply(message: dict) -> dict:
+    def exit_reply(message: dict) -> dict:
         if not isinstance(message.get("exited"), dict):
             raise ZygoteLost(f"unexpected message from the zygote: {str(message)[:200]}")
         return message["exited"]
 
-    def _continue_zygote(self) -> None:
+    def continue_zygote(self) -> None:
         """A job may have sent the zygote SIGSTOP (the one signal it cannot block)."""
         try:
             os.kill(self.host_pid, signal.SIGCONT)

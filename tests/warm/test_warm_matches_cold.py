@@ -1,8 +1,8 @@
 """Warm and cold runs of the same job give the same result: outcome, message, exit code,
 signal and output for every way a job can end, and the same report for the same seed.
 
-verdict.py copies the cold runner's classification rules; this is where a rule changed on
-one side only shows up.
+Both are judged by one supervision core (grader/sandbox/supervision.py) and differ only in how
+the job's process is started; this is where a difference in the starting shows up.
 """
 
 from __future__ import annotations
