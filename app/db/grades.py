@@ -8,8 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.enums import SubmissionStatus
-from app.db.models import Artifact, Grade, Submission, User
+from app.db.models import Artifact, Grade
 
 
 def add_grade_once(session: Session, grade: Grade) -> bool:
@@ -32,17 +31,6 @@ def find_grade(session: Session, submission_id: int, generation: int) -> Grade |
 def find_artifact(session: Session, grade_id: int, name: str) -> Artifact | None:
     return session.scalar(select(Artifact).where(Artifact.grade_id == grade_id,
                                                  Artifact.name == name))
-
-
-def graded_rows(session: Session, assignment: str) -> list[tuple[User, Submission, Grade]]:
-    """Every current `graded` grade of the assignment's submissions, oldest first."""
-    query = (select(User, Submission, Grade)
-             .join(Submission, Submission.user_id == User.id)
-             .join(Grade, (Grade.submission_id == Submission.id)
-                   & (Grade.generation == Submission.generation))
-             .where(Submission.assignment == assignment, Grade.status == SubmissionStatus.GRADED)
-             .order_by(Submission.created_at, Submission.id))
-    return [tuple(row) for row in session.execute(query)]
 
 
 def count_grades_by_status(session: Session) -> dict[str, int]:

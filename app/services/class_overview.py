@@ -14,7 +14,7 @@ from app.course import assignment_exists
 from app.db import overview as overview_db
 from app.db import submissions as submissions_db
 from app.db import users as users_db
-from app.db.enums import Role, SubmissionStatus
+from app.db.enums import Role
 from app.db.models import User
 from app.errors import Forbidden, NotFound
 from app.services.submissions import regrade_submission
@@ -67,11 +67,13 @@ class ClassOverview:
     assignment: str
     roster: list[RosterRow]
     items: list[str]
-    cells: dict[str, dict[str, str]]
-    """student -> item -> status, of the student's latest graded submission."""
+    cells: dict[str, list[str]]
+    """student -> each item's status in the order of `items` ("none": not in the report),
+    of the student's latest graded submission; students with none are left out."""
     item_summaries: list[ItemSummary]
     best_scores: list[float]
     max_score: float
+    """The largest of the best submissions' (a file left out lowers a submission's own)."""
     counts_by_status: dict[str, int]
     recent_errors: list[ErrorRow] = field(default_factory=list)
 
@@ -87,21 +89,22 @@ def read_overview(session: Session, reader: User, assignment: str) -> ClassOverv
         raise NotFound(f"no assignment named {assignment!r}")
     roster = {student.name: RosterRow(student.name)
               for student in users_db.list_users_with_role(session, Role.STUDENT)}
-    for row in overview_db.submission_rows(session, assignment):  # oldest first
-        entry = roster.setdefault(row.user, RosterRow(row.user))
-        entry.submissions += 1
-        entry.latest_id, entry.latest_status = row.id, row.status
-        entry.latest_score, entry.latest_at = row.score, row.created_at
-        if row.status == SubmissionStatus.GRADED and row.score is not None:
-            entry.graded_id, entry.max_score = row.id, row.max_score
-            # As the scores sheet: the best score counts, the later of equal ones.
-            if entry.best_score is None or row.score >= entry.best_score:
-                entry.best_id, entry.best_score = row.id, row.score
+    max_score = 0.0
+    for standing in overview_db.standings(session, assignment):
+        latest, best, graded = standing.latest, standing.best, standing.latest_graded
+        entry = roster.setdefault(latest.user, RosterRow(latest.user))
+        entry.submissions = standing.uploads
+        entry.latest_id, entry.latest_status = latest.id, latest.status
+        entry.latest_score, entry.latest_at = latest.score, latest.created_at
+        if best is not None:
+            entry.best_id, entry.best_score = best.id, best.score
+            max_score = max(max_score, best.max_score or 0.0)
+        if graded is not None:
+            entry.graded_id, entry.max_score = graded.id, graded.max_score
     reports = overview_db.staff_reports(
         session, [r.graded_id for r in roster.values() if r.graded_id is not None])
     items, cells, summaries = _items_across(roster, reports)
     best = [r.best_score for r in roster.values() if r.best_score is not None]
-    max_score = max((r.max_score or 0.0 for r in roster.values()), default=0.0)
     errors = [ErrorRow(row.id, row.user, _first_error(report))
               for row, report in overview_db.recent_errors(session, RECENT_ERRORS)]
     return ClassOverview(assignment, [roster[name] for name in sorted(roster)], items, cells,
@@ -132,13 +135,15 @@ def _items_across(roster: dict[str, RosterRow], reports: dict[int, dict]):
             mistake = named_mistake(test.get("output", ""))
             if status != "passed" and mistake:
                 mistakes.setdefault(name, Counter())[mistake] += 1
+    aligned = {student: [statuses.get(item, "none") for item in items]
+               for student, statuses in cells.items()}
     summaries = []
     for name in items:
         common = mistakes.get(name, Counter()).most_common(1)
         summaries.append(ItemSummary(name, passed[name], graded[name],
                                      common[0][0] if common else None,
                                      common[0][1] if common else 0))
-    return items, cells, summaries
+    return items, aligned, summaries
 
 
 _COUNTS = re.compile(r"^\d+ of \d+ cases \w+: ")
@@ -163,9 +168,7 @@ def _first_error(report: dict | None) -> str:
 def regrade_latest(session: Session, reader: User, assignment: str, now: datetime) -> int:
     """Queues every student's latest submission of the assignment again; how many."""
     _require_ta(reader)
-    latest: dict[str, int] = {}
-    for row in overview_db.submission_rows(session, assignment):
-        latest[row.user] = row.id
-    for submission_id in latest.values():
+    latest = [standing.latest.id for standing in overview_db.standings(session, assignment)]
+    for submission_id in latest:
         regrade_submission(session, reader, submission_id, now)
     return len(latest)

@@ -8,7 +8,7 @@ import io
 from sqlalchemy.orm import Session
 
 from app.course import assignment_exists
-from app.db import grades as grades_db
+from app.db import overview as overview_db
 from app.db import users as users_db
 from app.db.enums import Role
 from app.db.models import User
@@ -27,14 +27,17 @@ def read_scores(session: Session, reader: User, assignment: str) -> list[dict]:
         raise NotFound(f"no assignment named {assignment!r}")
     rows = {student.name: {"user": student.name, "graded_submissions": 0}
             for student in users_db.list_users_with_role(session, "student")}
-    for user, submission, grade in grades_db.graded_rows(session, assignment):
-        row = rows.setdefault(user.name, {"user": user.name, "graded_submissions": 0})
-        row["graded_submissions"] += 1
-        row.update(latest_submission=submission.id, latest_score=grade.score,
-                   max_score=grade.max_score)
-        if grade.score >= row.get("best_score", -1.0):
-            row.update(best_submission=submission.id, best_score=grade.score,
-                       tests={t["name"]: t["score"] for t in grade.report_staff["tests"]})
+    # Only each student's latest and best graded submission is read, and only the best's
+    # report: 500 students x 20 submissions took 5 s when every report was loaded.
+    standings = [s for s in overview_db.standings(session, assignment) if s.best is not None]
+    reports = overview_db.staff_reports(session, [s.best.id for s in standings])
+    for standing in standings:
+        latest, best = standing.latest_graded, standing.best
+        rows.setdefault(latest.user, {"user": latest.user}).update(
+            graded_submissions=standing.graded_uploads, latest_submission=latest.id,
+            latest_score=latest.score, max_score=latest.max_score,
+            best_submission=best.id, best_score=best.score,
+            tests={t["name"]: t["score"] for t in reports[best.id]["tests"]})
     return [rows[name] for name in sorted(rows)]
 
 

@@ -21,6 +21,9 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
                            "img-src 'self'; connect-src 'self'; object-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# An image opened on its own: the browser's image viewer styles it inline, and nothing else
+# may run (sandbox: no script, no form, its own origin).
+IMAGE_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",

@@ -17,7 +17,8 @@ from app.services.views import describe_submission, read_artifact
 from app.web import charts
 from app.web.auth import CsrfChecked, VisitorDep, find_visitor, signin_page
 from app.web.report_view import view_report
-from app.web.routing import PageRoute, render_error, templates, wants_json
+from app.web.routing import (IMAGE_SECURITY_POLICY, PageRoute, render_error, templates,
+                             wants_json)
 from app.web.uploads import read_page_upload
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -140,4 +141,5 @@ def read_image(session: SessionDep, visitor: VisitorDep, submission_id: Submissi
     inline = artifact.media_type in {"image/png", "image/jpeg"}
     disposition = "inline" if inline else "attachment"
     return Response(artifact.data, media_type=artifact.media_type, headers={
-        "Content-Disposition": f'{disposition}; filename="submission-{submission_id}-{name}"'})
+        "Content-Disposition": f'{disposition}; filename="submission-{submission_id}-{name}"',
+        "Content-Security-Policy": IMAGE_SECURITY_POLICY})

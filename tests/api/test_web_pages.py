@@ -159,6 +159,7 @@ def test_report_page_groups_layers_and_shows_penalty_seed_and_image(make_client,
     image = client.get(f"/submissions/{submission}/images/gd.png")
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
     assert image.headers["content-disposition"].startswith("inline")
+    assert image.headers["content-security-policy"].startswith("default-src 'none'")
     live = client.get(f"/submissions/{submission}/live", headers={"Accept": "application/json"})
     assert live.json()["final"] is True and "Seed 4242" in live.json()["report_html"]
     history = client.get("/").text
