@@ -22,7 +22,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from grader.sandbox import messages
 from grader.sandbox.cgroups import CgroupMeter, JobCgroup
@@ -151,6 +151,10 @@ class SandboxProcess:
             if self.cgroup is None:
                 _warn_once("cgroup v1 (memory, pids, cpuacct, freezer) is not writable here: "
                            "memory, CPU and processes are measured by polling /proc instead")
+
+    def harness_command(self, harness: str) -> list[str]:
+        """argv of a harness program of grader/harness/, as the policy runs it."""
+        return self.policy.harness_command(harness)
 
     def _launcher_argv(self, command: Sequence[str], status_fd: int,
                        seccomp_fd: int | None) -> list[str]:
@@ -303,14 +307,24 @@ def run_job(job: SandboxJob, limits: Limits, policy: SandboxPolicy | None = None
     it must never be scored as the student's zero, and the caller decides what to do.
 
     `use_cgroups=False` measures by polling /proc, as on a machine without cgroups."""
+    # The policy is built inside run_in's try: a runtime it cannot find is an INTERNAL result.
+    with run_in(lambda capped: SandboxProcess(capped, policy or default_policy(), use_cgroups),
+                job, limits) as result:
+        yield result
+
+
+@contextmanager
+def run_in(make: Callable[[Limits], SandboxProcess], job: SandboxJob,
+           limits: Limits) -> Iterator[SandboxResult]:
+    """run_job's lifecycle in the SandboxProcess `make` builds for the capped limits (a
+    subclass starts it otherwise: grader/sandbox/fallback.py)."""
     sandbox: SandboxProcess | None = None
     try:
         try:
             limits = limits.capped_by_environment()
-            policy = policy or default_policy()
-            sandbox = SandboxProcess(limits, policy, use_cgroups)
+            sandbox = make(limits)
             sandbox.prepare(dict(job.files))
-            sandbox.start(policy.harness_command(job.harness))
+            sandbox.start(sandbox.harness_command(job.harness))
             supervisor = Supervisor(sandbox, limits, sandbox.meter(), sandbox.workdir)
             result = supervisor.run()
             for problem in supervisor.seen.problems:
