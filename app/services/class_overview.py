@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -14,10 +14,12 @@ from app.course import assignment_exists
 from app.db import overview as overview_db
 from app.db import submissions as submissions_db
 from app.db import users as users_db
+from app.db import workers as workers_db
 from app.db.enums import Role
 from app.db.models import User
 from app.errors import Forbidden, NotFound
 from app.services.submissions import regrade_submission
+from app.worker_presence import SEEN_WITHIN_S
 
 RECENT_ERRORS = 10
 
@@ -75,6 +77,8 @@ class ClassOverview:
     max_score: float
     """The largest of the best submissions' (a file left out lowers a submission's own)."""
     counts_by_status: dict[str, int]
+    grading_slots: int
+    """Grades the live workers can run at once (0: no worker has been seen lately)."""
     recent_errors: list[ErrorRow] = field(default_factory=list)
 
 
@@ -83,7 +87,8 @@ def _require_ta(reader: User) -> None:
         raise Forbidden("only TAs read the class overview")
 
 
-def read_overview(session: Session, reader: User, assignment: str) -> ClassOverview:
+def read_overview(session: Session, reader: User, assignment: str,
+                  now: datetime) -> ClassOverview:
     _require_ta(reader)
     if not assignment_exists(assignment):
         raise NotFound(f"no assignment named {assignment!r}")
@@ -109,6 +114,8 @@ def read_overview(session: Session, reader: User, assignment: str) -> ClassOverv
               for row, report in overview_db.recent_errors(session, RECENT_ERRORS)]
     return ClassOverview(assignment, [roster[name] for name in sorted(roster)], items, cells,
                          summaries, best, max_score, submissions_db.count_by_status(session),
+                         workers_db.live_slots(session, now - timedelta(seconds=SEEN_WITHIN_S),
+                                               queue=None),
                          errors)
 
 

@@ -31,14 +31,14 @@ ROSTER_SORTS = {
 
 
 @router.get("/class/{assignment}")
-def show_class(request: Request, session: SessionDep, visitor: VisitorDep,
+def show_class(request: Request, session: SessionDep, visitor: VisitorDep, now: NowDep,
                assignment: AssignmentName,
                sort: Annotated[SortKey, Query()] = "name",
                find: Annotated[str, Query(max_length=100)] = "",
                status: Annotated[str, Query(max_length=20)] = "",
                regraded: Annotated[int | None, Query(ge=0)] = None):
     """The class at a glance."""
-    overview = read_overview(session, visitor.user, assignment)
+    overview = read_overview(session, visitor.user, assignment, now)
     roster = [row for row in overview.roster
               if find.lower() in row.name.lower()
               and (not status or (row.latest_status or "none") == status)]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.api.deps import NowDep, SessionDep
+from app.course import load_course_rules
 from app.db.enums import Role, SubmissionStatus
 from app.errors import ServiceError
 from app.services import submissions as service
@@ -27,7 +28,7 @@ SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ArtifactName = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")]
 DEFAULT_ASSIGNMENT = "hw1"
 HISTORY_LIMIT = 200
-FINAL = {SubmissionStatus.GRADED, SubmissionStatus.ERROR}
+FINAL = {SubmissionStatus.GRADED, SubmissionStatus.ERROR, SubmissionStatus.CANCELLED}
 
 
 @router.get("/")
@@ -55,18 +56,23 @@ def student_page(request: Request, session, visitor, error: str | None = None,
     return templates.TemplateResponse(request, "student.html", {
         "visitor": visitor, "history": history, "counting": counting, "bars": bars,
         "chart": charts, "error": error, "retry_after_s": retry_after_s,
+        "only_latest_counts": load_course_rules(DEFAULT_ASSIGNMENT).only_latest_counts,
         "retry_at": _retry_at(request, retry_after_s)}, status_code=status_code)
 
 
 def _counting_ids(history) -> set[int]:
-    """Per assignment, the submission that counts: the best graded score, the later of
-    equal ones (as the scores sheet picks it)."""
-    best: dict[str, tuple[float, int]] = {}
+    """Per assignment, the submission that counts: the latest graded one where the course
+    counts only the latest upload, otherwise the best graded score, the later of equal ones
+    (as the scores sheet picks it)."""
+    counting: dict[str, tuple[float, int]] = {}
     for submission in reversed(history):  # oldest first
-        if submission.status == SubmissionStatus.GRADED and submission.score is not None:
-            if submission.assignment not in best or submission.score >= best[submission.assignment][0]:
-                best[submission.assignment] = (submission.score, submission.id)
-    return {submission_id for _, submission_id in best.values()}
+        if submission.status != SubmissionStatus.GRADED or submission.score is None:
+            continue
+        earlier = counting.get(submission.assignment)
+        if (earlier is None or load_course_rules(submission.assignment).only_latest_counts
+                or submission.score >= earlier[0]):
+            counting[submission.assignment] = (submission.score, submission.id)
+    return {submission_id for _, submission_id in counting.values()}
 
 
 def _score_text(score: float | None, max_score: float | None) -> str:
@@ -115,8 +121,7 @@ def _submission_context(visitor, described: dict) -> dict:
     return {"visitor": visitor, "submission": described, "report": report,
             "final": described["status"] in FINAL,
             "staff": visitor.user.role == Role.TA,
-            "waiting": {key: value for key, value in described.items()
-                        if key == "queue_position" or "estimate" in key}}
+            "queue": described.get("queue")}
 
 
 @router.get("/submissions/{submission_id}/live")

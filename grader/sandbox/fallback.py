@@ -148,7 +148,8 @@ class FallbackProcess(SandboxProcess):
                 [sys.executable, "-I", "-S", str(FALLBACK_LAUNCHER), "--kill-uid", str(self.uid)],
                 capture_output=True, timeout=KILL_UID_TIMEOUT_S, env={}, check=False)
         except subprocess.TimeoutExpired:
-            problems.append(f"killing the processes of uid {self.uid} took over {KILL_UID_TIMEOUT_S} s")
+            problems.append(f"killing the processes of uid {self.uid} took over "
+                            f"{KILL_UID_TIMEOUT_S} s")
             return
         if completed.returncode != 0:
             problems.append(f"processes of uid {self.uid} survived the kill: "

@@ -4,6 +4,7 @@ every form, the headers of a page, uploads with the API's messages, and who sees
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -104,6 +105,7 @@ def test_student_uploads_and_follows_a_submission(api, users):
     assert response.status_code == 303
     page = api.get(response.headers["location"])
     assert page.status_code == 200 and "queued" in page.text and "gd.py" in page.text
+    assert "number 1 in the queue" in page.text
     live = api.get(response.headers["location"] + "/live", headers={"Accept": "application/json"})
     assert live.json()["status"] == "queued" and live.json()["final"] is False
     assert "updates by itself" in live.json()["status_html"]
@@ -166,6 +168,24 @@ def test_report_page_groups_layers_and_shows_penalty_seed_and_image(make_client,
     assert "★ counts" in history and f"#{submission}" in history
 
 
+def test_the_submission_that_counts_follows_the_course_rule(api, users, sessions,
+                                                             assignment_with):
+    latest_only = assignment_with(only_latest_counts="true")
+    ids = {}
+    for assignment in ("hw1", latest_only):
+        for mistake in (None, BIAS_MISTAKE):  # a full score first, then a lower one
+            submission = upload(api, users["alice"], {"mlp": SOURCE},
+                                assignment=assignment).json()["id"]
+            store_report(sessions, submission, mlp_report(mistake))
+            ids[assignment, mistake] = submission
+    sign_in(api, users["alice"])
+    rows = {int(number): row for number, row in
+            re.findall(r'<a href="/submissions/(\d+)">#\d+</a>(.*?)</tr>', api.get("/").text,
+                       flags=re.S)}
+    counted = sorted(number for number, row in rows.items() if "★ counts" in row)
+    assert counted == sorted([ids["hw1", None], ids[latest_only, BIAS_MISTAKE]])
+
+
 def test_a_student_never_sees_another_students_anything(make_client, users, sessions):
     alice, bob = make_client(), make_client()
     sign_in(alice, users["alice"])
@@ -220,6 +240,7 @@ def test_ta_sees_the_class_any_submission_and_regrades(make_client, users, sessi
     assert "grads[&#39;dJdb1&#39;] is averaged over the batch: <strong>2 students</strong>" in overview
     assert overview.count('class="cell s-failed"') == 2
     assert overview.count('<rect class="hist"') == 10  # the histogram's ten ranges
+    assert "grading slot" in overview
     assert "0-0: " not in overview and ": 2 students</title>" in overview
     assert "alice" in ta.get("/class/hw1?find=ali").text
     assert ">bob<" not in ta.get("/class/hw1?find=ali").text
