@@ -14,8 +14,7 @@ async def read_page_upload(request: Request) -> dict[str, bytes]:
     """{"mlp.py": content, ...}, or the API's error for the same files."""
     max_bytes = request.app.state.settings.upload_max_bytes
     form = await request.form(max_files=len(FILE_FIELDS) + 1, max_fields=10)
-    parts = [(name, value) for name, value in form.multi_items()
-             if not (isinstance(value, UploadFile) and not value.filename and not value.size)]
+    parts = [(name, value) for name, value in form.multi_items() if not _left_empty(value)]
     check_field_names([name for name, _ in parts])
     uploads = {}
     for name, value in parts:
@@ -24,3 +23,11 @@ async def read_page_upload(request: Request) -> dict[str, bytes]:
                              "and gd.py only")
         uploads[name] = (value.filename, await value.read(max_bytes + 1))
     return check_files(uploads, max_bytes)
+
+
+def _left_empty(value: UploadFile | str) -> bool:
+    """An empty file input: a part with an empty file name and no bytes, which Starlette
+    reads as an empty text field."""
+    if isinstance(value, UploadFile):
+        return not value.filename and not value.size
+    return value == ""

@@ -126,6 +126,19 @@ def test_upload_errors_are_the_apis(api, users, named, status, words):
     assert as_json.status_code == status and words in as_json.json()["detail"]
 
 
+def test_upload_with_no_file_chosen_is_refused(api, users):
+    sign_in(api, users["alice"])
+    empty_pickers = {"mlp": ("", b"", "application/octet-stream"),
+                     "gd": ("", b"", "application/octet-stream")}
+    response = api.post(upload_action(api.get("/").text), files=empty_pickers)
+    assert response.status_code == 422 and "no file: send mlp.py" in response.text
+    one_chosen = {"mlp": ("", b"", "application/octet-stream"),
+                  "gd": ("gd.py", SOURCE, "text/x-python")}
+    response = api.post(upload_action(api.get("/").text), files=one_chosen,
+                        follow_redirects=False)
+    assert response.status_code == 303  # the form without its script, gd.py alone
+
+
 def test_upload_past_the_last_day_is_refused(make_client, users):
     client = make_client(clock=lambda: RULES.last_day + timedelta(seconds=1))
     sign_in(client, users["alice"])
