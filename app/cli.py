@@ -25,8 +25,12 @@ COMMANDS = {
 
 CLIENT_COMMANDS = {"submit"}
 """Commands a client-only install (`pip install autograder`, httpx alone) can run."""
-SERVER_MODULES = ("numpy", "torch", "torchvision", "cv2", "fastapi", "uvicorn", "pydantic_settings",
-                  "celery", "redis", "sqlalchemy", "alembic")
+API_COMMANDS = {"serve", "users"}
+"""Commands an install of the `api` extra alone can run: the API's Docker image has no torch
+(`serve` with a broker configured; without one it starts a worker, which grades)."""
+API_MODULES = ("fastapi", "uvicorn", "pydantic_settings", "celery", "redis", "sqlalchemy", "alembic")
+"""Modules of the `api` extra (pyproject.toml), checked before an API command runs."""
+SERVER_MODULES = ("numpy", "torch", "torchvision", "cv2", *API_MODULES)
 """Modules of the `server` extra (pyproject.toml) checked before any other command runs."""
 
 
@@ -47,9 +51,9 @@ def _command_module(name: str):
     return importlib.import_module(f"app.commands.{name}")
 
 
-def _missing_server_module() -> str | None:
-    """The first module of the `server` extra that is not installed (looked up, not imported)."""
-    for name in SERVER_MODULES:
+def _missing_module(modules: tuple[str, ...]) -> str | None:
+    """The first of `modules` that is not installed (looked up, not imported)."""
+    for name in modules:
         try:
             found = importlib.util.find_spec(name) is not None
         except (ImportError, ValueError):  # ValueError: in sys.modules without a spec
@@ -61,7 +65,9 @@ def _missing_server_module() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    missing = None if args.command in CLIENT_COMMANDS else _missing_server_module()
+    needs = () if args.command in CLIENT_COMMANDS else (
+        API_MODULES if args.command in API_COMMANDS else SERVER_MODULES)
+    missing = _missing_module(needs)
     if missing:
         print(f"autograder {args.command}: this install has only the client (`autograder submit`); "
               f"`{args.command}` needs the server's parts ({missing} is not installed): "

