@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 WIDTH, HEIGHT, PAD = 320, 120, 4
 """viewBox units; the SVG scales to its box's width."""
+MAX_STEP = 32
+"""A submission's bar and gap at most: two submissions do not make two walls."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ def score_bars(scores: list[tuple[str, float | None, float | None, bool]]) -> li
     """One bar per submission, oldest left: (label, score, max_score, counts)."""
     if not scores:
         return []
-    step = (WIDTH - 2 * PAD) / len(scores)
+    step = min((WIDTH - 2 * PAD) / len(scores), MAX_STEP)
     bars = []
     for index, (label, score, max_score, counts) in enumerate(scores):
         share = (score or 0.0) / max_score if max_score else 0.0

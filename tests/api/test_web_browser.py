@@ -160,6 +160,9 @@ def test_student_and_ta_in_a_browser(serve, grading_worker, users, open_page):
     ta.wait_for_selector("#live .badge.s-queued, #live .badge.s-running")
     ta.evaluate("window.stillTheSamePage = true")
     wait_for_report(ta)
+    staff_detail = ta.locator(".item:has(.badge.s-failed) details.staff").first
+    staff_detail.locator("summary").click()
+    assert "seed" in staff_detail.inner_text()
     shoot(ta, "09-ta-staff-view")
 
     for page in (student, phone, ta):

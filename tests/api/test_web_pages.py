@@ -259,6 +259,7 @@ def test_ta_sees_the_class_any_submission_and_regrades(make_client, users, sessi
     assert ">bob<" not in ta.get("/class/hw1?find=ali").text
     staff_page = ta.get(f"/submissions/{first}").text
     assert "by alice" in staff_page and "hidden config" in staff_page
+    assert "regrade requested" not in staff_page and "accepted" in staff_page
     csv = ta.get("/class/hw1/scores.csv")
     assert csv.headers["content-type"].startswith("text/csv") and "alice" in csv.text
     regraded = ta.post(f"/submissions/{first}/regrade", data={"csrf_token": csrf},
