@@ -4,6 +4,9 @@ Lets tests/sandbox exercise run_job with arbitrary code, without the mlp harness
 Stdlib only; runs inside the sandbox.
 """
 
+import os
 import runpy
 
-runpy.run_path("/work/submission/probe.py", run_name="__main__")
+# /work inside bwrap; the fallback isolation (grader/sandbox/fallback.py) names the work dir.
+WORK_DIR = os.environ.get("AUTOGRADER_WORK_DIR", "/work")
+runpy.run_path(f"{WORK_DIR}/submission/probe.py", run_name="__main__")

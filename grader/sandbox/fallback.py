@@ -158,9 +158,11 @@ class FallbackProcess(SandboxProcess):
 
 @contextmanager
 def run_job(job: SandboxJob, limits: Limits, *, isolation: Isolation,
-            protected: Sequence[Path] = ()) -> Iterator[SandboxResult]:
-    """run_job's contract (grader.sandbox.run_job) under the fallback isolation."""
-    with run_in(lambda capped: FallbackProcess(capped, isolation, protected), job, limits) as result:
+            protected: Sequence[Path] = (), use_cgroups: bool = True) -> Iterator[SandboxResult]:
+    """run_job's contract (grader.sandbox.run_job) under the fallback isolation;
+    `use_cgroups=False` measures by polling /proc, as in a container without cgroups."""
+    with run_in(lambda capped: FallbackProcess(capped, isolation, protected, use_cgroups),
+                job, limits) as result:
         yield result
 
 

@@ -25,6 +25,7 @@ HOSTILE_LIMITS = "wall_time_s=20,cpu_time_s=15"
 """Lowered for the hostile runs (AUTOGRADER_SANDBOX_MAX_LIMITS): seconds, not minutes."""
 MLP_ITEMS = 12
 GD_ITEMS = 4
+RUN_TIMEOUT_S = 300
 
 
 def _export(*args: str) -> subprocess.CompletedProcess:
@@ -179,15 +180,7 @@ def test_fork_bomb_is_stopped_and_leaves_nothing(gradescope_tree):
     assert results["execution_time"] < 60
     # Nothing of the job outlives the run: no process runs from its work dirs, none is left.
     jobs = str(gradescope_tree.jobs_dir)
-    survivors = []
-    for pid in os.listdir("/proc"):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if pid.isdigit() else b""
-        except OSError:
-            continue
-        if jobs in cmdline.decode(errors="replace"):
-            survivors.append(pid)
-    assert survivors == []
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and _runs_from(pid, jobs)]
     assert list(gradescope_tree.jobs_dir.iterdir()) == []
 
 
@@ -202,3 +195,56 @@ def test_grader_fault_writes_no_results(gradescope_tree):
     assert run.returncode == 1
     assert run.results is None
     assert "not reachable by the job's uid" in run.stdout
+
+
+FALLBACK_JOBS = r'''
+import json, sys
+from pathlib import Path
+from grader.sandbox import Limits, SandboxJob
+from grader.sandbox.fallback import probe_fallback, run_job
+
+limits = Limits(cpu_time_s=10, wall_time_s=15, memory_mb=1024, processes=32)
+isolation = probe_fallback()
+outcomes = {}
+for name, code in json.loads(sys.argv[2]).items():
+    job = SandboxJob("probe_harness.py", {"submission/probe.py": code.encode()})
+    with run_job(job, limits, isolation=isolation, protected=[Path(sys.argv[1])],
+                 use_cgroups=False) as result:
+        outcomes[name] = [result.outcome.value, result.stdout.decode(errors="replace")[-300:]]
+print(json.dumps(outcomes))
+'''
+PROGRAMS = {
+    "fork_bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    # Written bytes: a bytearray's calloc'ed zero pages would never count as resident.
+    "memory": "chunks = []\nwhile True:\n    chunks.append(b'x' * (64 * 2**20))\n",
+    # A daemon: double fork, own session, sleeps on after the job's program has ended.
+    "daemon": "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+              "        time.sleep(120)\n    os._exit(0)\nprint('parent done')\n",
+    "network": "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 6379), timeout=2)\n"
+               "    print('connected')\nexcept OSError as error:\n    print('net', type(error).__name__)\n",
+}
+
+
+def test_fallback_without_cgroups_holds_its_limits(gradescope_tree):
+    """As in Gradescope's container, where cgroups are not writable: /proc polling and the
+    job's uid are all there is. Run in the bundle's venv, as run_autograder runs."""
+    completed = subprocess.run(
+        [str(gradescope_tree.venv / "bin" / "python"), "-c", FALLBACK_JOBS,
+         str(gradescope_tree.source), json.dumps(PROGRAMS)],
+        cwd="/", capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        env=gradescope_tree.env(PYTHONPATH=str(gradescope_tree.source)))
+    assert completed.returncode == 0, completed.stderr
+    outcomes = json.loads(completed.stdout.splitlines()[-1])
+    assert outcomes["fork_bomb"][0] == "processes"
+    assert outcomes["memory"][0] == "memory"
+    assert outcomes["daemon"] == ["ok", "parent done\n"]
+    assert outcomes["network"] == ["ok", "net OSError\n"]
+    jobs = str(gradescope_tree.jobs_dir)
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and _runs_from(pid, jobs)]
+
+
+def _runs_from(pid: str, directory: str) -> bool:
+    try:
+        return directory in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
