@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utc_now
 from app.db import submissions as submissions_db
+from app.db import webhooks as webhooks_db
 from app.queue import GradeQueue
 
 log = logging.getLogger(__name__)
@@ -32,11 +33,13 @@ def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
     """Commits, sends the jobs, then notes in the database which ones the broker took: a
     job whose row says nothing of it is sent again by the sweep (app/services/requeue.py)."""
     session.commit()
+    delivered = []
     for delivery_pk in session.info.pop(_DELIVERIES, []):
         try:
             queue.deliver(delivery_pk)
+            delivered.append(delivery_pk)
         except (KombuError, RedisError, OSError):
-            log.exception("could not queue a webhook delivery; it stays pending",
+            log.exception("could not queue a webhook delivery; the sweep will retry",
                           extra={"delivery": delivery_pk})
     sent = []
     for submission_id, generation in session.info.pop(_PENDING, []):
@@ -47,10 +50,11 @@ def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
             # The row is committed as queued: the sweep sends it again once the broker is back.
             log.exception("could not queue; the sweep will retry",
                           extra={"submission_id": submission_id})
-    if not sent:
+    if not sent and not delivered:
         return
     try:
         submissions_db.confirm_enqueued(session, sent, utc_now())
+        webhooks_db.confirm_sent(session, delivered, utc_now())
         session.commit()
     except SQLAlchemyError:
         # The jobs are sent and their rows committed: at worst the sweep sends them twice.

@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.services.requeue import requeue_stuck
+from app.services.webhooks import resend_unsent
 from app.unit_of_work import commit_then_enqueue
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def sweep_once(state) -> list[int]:
     with state.sessions() as session:
         requeued = requeue_stuck(session, state.clock(), settings.stuck_after_s,
                                  settings.unconfirmed_after_s, restarted, in_broker)
+        resend_unsent(session, state.clock(), settings.unconfirmed_after_s)
         commit_then_enqueue(session, state.queue)
     if run_id is not None:
         state.broker_run_id = run_id  # only once the sweep that saw it is committed

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from app.db.enums import DeliveryStatus
 from app.db.models import CourseWebhooks, WebhookAttempt, WebhookDelivery
 
 
@@ -33,6 +34,20 @@ def add_delivery(session: Session, delivery: WebhookDelivery) -> WebhookDelivery
     session.add(delivery)
     session.flush()
     return delivery
+
+
+def confirm_sent(session: Session, delivery_pks: list[int], now: datetime) -> None:
+    """Notes that the broker took the messages of these deliveries."""
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_pks),
+                                                  WebhookDelivery.sent_at.is_(None))
+                    .values(sent_at=now))
+
+
+def find_unsent(session: Session, created_before: datetime) -> list[WebhookDelivery]:
+    """Pending deliveries whose message the broker never took."""
+    return list(session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.sent_at.is_(None),
+        WebhookDelivery.created_at < created_before).order_by(WebhookDelivery.id)))
 
 
 def get_delivery(session: Session, delivery_pk: int) -> WebhookDelivery | None:

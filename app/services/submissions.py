@@ -26,7 +26,7 @@ def create_submission(session: Session, *, submitter: User, assignment: str,
     """Stores a checked upload as queued and queues it once the request commits (or holds
     it behind the student's `queue_share` of the queue); a repeated idempotency key returns
     the first submission instead (409 if the upload differs)."""
-    upload = _Upload(assignment, dict(files), _student_name(submitter, for_user))
+    upload = _Upload(assignment, dict(files), _student_name(submitter, for_user), callback_url)
     if idempotency_key is not None:
         earlier = submissions_db.find_by_idempotency_key(session, submitter.id, idempotency_key)
         if earlier is not None:
@@ -64,6 +64,7 @@ class _Upload:
     files: dict[str, bytes]
     student: str | None
     """The student it counts for: the submitter, or the one a CI token names."""
+    callback_url: str | None
 
 
 def _student_name(submitter: User, for_user: str | None) -> str | None:
@@ -74,7 +75,7 @@ def _same_upload_or_conflict(earlier: Submission, upload: _Upload, key: str) -> 
     """A retry gets the submission it made; another upload under the same key is refused,
     rather than answered with a submission of other files."""
     stored = _Upload(earlier.assignment, {f.name: f.content for f in earlier.files},
-                     earlier.user.name)
+                     earlier.user.name, earlier.callback_url)
     if stored != upload:
         raise Conflict(f"Idempotency-Key {key!r} was used for submission {earlier.id}, "
                        "with other files or fields; send a new key for a new upload")

@@ -5,7 +5,7 @@ attempt made and written down, and what a TA reads of them."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,6 +89,15 @@ def schedule_deliveries(session: Session, submission: Submission, now: datetime)
             generation=submission.generation, assignment=submission.assignment, url=url,
             source=source, status=DeliveryStatus.PENDING, created_at=now))
         deliver_after_commit(session, delivery.id)
+
+
+def resend_unsent(session: Session, now: datetime, after_s: float) -> list[int]:
+    """Sends again, after the commit, the deliveries whose message the broker never took
+    (after the sender's grace); their ids."""
+    unsent = webhooks_db.find_unsent(session, now - timedelta(seconds=after_s))
+    for delivery in unsent:
+        deliver_after_commit(session, delivery.id)
+    return [delivery.id for delivery in unsent]
 
 
 def attempt_delivery(sessions: sessionmaker[Session], settings: Settings,

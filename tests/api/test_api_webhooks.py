@@ -10,13 +10,20 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import redis
 
-from api_helpers import upload, wait_for
+from api_helpers import REDIS_URL, free_port, upload, wait_for
+from app.api.requeue_timer import sweep_once
+from app.clock import utc_now
+from app.queue import GradeQueue, make_celery
+from app.services.grading import begin_grading, store_grade
+from app.unit_of_work import commit_then_enqueue
 from app.webhooks.signing import signature_matches
+from test_api_queue import _report
 
 SOURCE = b"x = 1\n"
 SECRET = secrets.token_hex(32)
@@ -250,3 +257,45 @@ def test_refused_urls_are_answered_at_upload_and_nothing_is_stored(make_client, 
     assert api.get("/api/v1/submissions", headers=users.headers("tess")).json() == []
     cleared = api.delete("/api/v1/assignments/hw1/webhooks", headers=users.headers("tess"))
     assert cleared.json()["source"] == "file"
+
+
+
+def test_a_delivery_lost_on_the_way_to_redis_is_sent_by_the_sweep(make_client, settings,
+                                                                   sessions, users):
+    api = make_client(**webhook_settings())
+    set_course_urls(api, users, [receiver_nowhere := "http://127.0.0.1:9/hook"])
+    submission = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
+    dead = settings.model_copy(update={"broker_url": f"redis://127.0.0.1:{free_port()}/0"})
+    now = utc_now()
+    with sessions() as session:  # a worker stores the grade while Redis is down
+        job = begin_grading(session, submission, 1, utc_now())
+        store_grade(session, job, _report(10.0), 1.0, utc_now())
+        commit_then_enqueue(session, GradeQueue(make_celery(dead), dead))
+    (delivery,) = deliveries(api, users, "hw1", submission)
+    assert (delivery["url"], delivery["status"]) == (receiver_nowhere, "pending")
+    waiting = redis.Redis.from_url(REDIS_URL)
+    key = settings.broker_key_prefix + settings.webhook_queue_name
+    try:
+        soon = make_client(clock=lambda: now + timedelta(seconds=settings.unconfirmed_after_s - 1))
+        sweep_once(soon.app.state)
+        assert waiting.llen(key) == 0  # the sender's grace
+        later = make_client(clock=lambda: now + timedelta(seconds=settings.unconfirmed_after_s + 5))
+        sweep_once(later.app.state)
+        assert waiting.llen(key) == 1
+        sweep_once(later.app.state)
+        assert waiting.llen(key) == 1  # sent and noted: not sent twice
+    finally:
+        waiting.delete(key)
+        waiting.close()
+
+
+def test_a_repeated_idempotency_key_with_another_callback_url_is_refused(make_client, users):
+    api = make_client(**webhook_settings())
+    set_course_urls(api, users, [])
+    first, again, other = (
+        upload(api, users["robot"], {"mlp": SOURCE}, user="alice", callback_url=url,
+               headers={"Idempotency-Key": "commit-1"})
+        for url in ("http://127.0.0.1:9/a", "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"))
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
