@@ -64,12 +64,6 @@ class Settings(BaseSettings):
     """A student's submissions waiting in the broker at once; the rest wait in the database
     (held) and are sent one by one as theirs start, so one student's ten uploads take turns
     with the class instead of holding it back (app/services/admission.py)."""
-    typical_grade_s: float = Field(30.0, gt=0)
-    """The queue's estimate of one grade before any grade was timed (then: the median of
-    the last grades' durations)."""
-    worker_seen_within_s: float = Field(30.0, gt=0)
-    """A worker that noted its slots within this is counted by the queue's estimates; it
-    notes them every third of this."""
     public_url: str = "http://127.0.0.1:8000"
     """The service's address as others reach it: webhooks link the report under it."""
     webhook_secrets: dict[str, str] = {}

@@ -48,6 +48,7 @@ def duration_histogram(session: Session, bounds_s: Sequence[float]) -> tuple[lis
 
 
 def recent_durations(session: Session, count: int) -> list[float]:
-    """Seconds the last `count` grades took, newest first."""
-    return list(session.scalars(select(Grade.duration_s).order_by(Grade.graded_at.desc())
-                                .limit(count)))
+    """Seconds the last `count` timed grades took, newest first (an error stored after the
+    retries were spent is not timed: 0 s)."""
+    return list(session.scalars(select(Grade.duration_s).where(Grade.duration_s > 0)
+                                .order_by(Grade.graded_at.desc()).limit(count)))
