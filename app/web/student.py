@@ -95,7 +95,7 @@ async def upload_files(request: Request, session: SessionDep, visitor: VisitorDe
             session, submitter=visitor.user, assignment=DEFAULT_ASSIGNMENT, files=files,
             for_user=None, idempotency_key=None, now=now)
     except ServiceError as error:
-        if wants_json(request):
+        if wants_json(request) or visitor.user.role != Role.STUDENT:
             return render_error(request, error)
         return student_page(request, session, visitor, error=error.detail,
                             status_code=error.status_code,

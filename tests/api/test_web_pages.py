@@ -234,10 +234,22 @@ def test_pages_without_a_session_send_the_browser_to_sign_in(api, users):
 
 
 def test_ci_token_has_no_pages(api, users):
+    by_student = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
+    by_robot = upload(api, users["robot"], {"mlp": SOURCE}, user="alice").json()["id"]
     sign_in(api, users["robot"])
     page = api.get("/").text
     assert "No pages for this token" in page and "Upload" not in page
     assert api.get("/class/hw1").status_code == 403
+    # As in the API: a CI token reads what it submitted, nothing else.
+    assert api.get(f"/submissions/{by_robot}").status_code == 200
+    assert api.get(f"/submissions/{by_student}").status_code == 404
+
+
+def test_a_ta_cannot_upload_from_the_page(make_client, users):
+    ta = make_client()
+    csrf = sign_in(ta, users["tess"])
+    response = ta.post(f"/upload?csrf_token={csrf}", files=files(mlp=SOURCE))
+    assert response.status_code == 403 and "only students and CI tokens submit" in response.text
 
 
 def test_ta_sees_the_class_any_submission_and_regrades(make_client, users, sessions):
