@@ -4,6 +4,7 @@ an upload that cancels the student's earlier queued one when only the latest cou
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from datetime import datetime, timedelta
@@ -183,3 +184,28 @@ def test_hw1_counts_every_upload(api, users):
     first = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
     upload(api, users["alice"], {"mlp": SOURCE})
     assert read(api, users, "alice", first)["status"] == "queued"
+
+
+def test_submit_wait_says_so_when_a_later_upload_cancelled_it(serve, api, users, assignment_with,
+                                                              tmp_path):
+    latest_only = assignment_with(only_latest_counts="true")
+    server = serve()
+    source = tmp_path / "mlp.py"
+    source.write_bytes(SOURCE)
+    waiting = subprocess.Popen(
+        [*AUTOGRADER, "submit", "--mlp", str(source), "--assignment", latest_only, "--server",
+         server, "--wait", "--timeout", "60"], cwd=REPO, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "AUTOGRADER_TOKEN": users["alice"]})
+    try:
+        first = wait_for(lambda: api.get("/api/v1/submissions", headers=users.headers("alice"))
+                         .json(), 30, what="the first upload")[0]["id"]
+        later = upload(api, users["alice"], {"mlp": SOURCE}, assignment=latest_only).json()["id"]
+        out, err = waiting.communicate(timeout=30)
+    finally:
+        waiting.kill()
+    assert waiting.returncode == 1, out + err
+    # No worker serves this queue: the client says so rather than guess a time.
+    assert out.splitlines()[0] == (f"submission {first}: queued, 1st in line; no grader is "
+                                   "running now, it waits for one")
+    assert f"cancelled: superseded by submission {later}" in out
+    assert f"submission {first} was cancelled: a later upload (submission {later})" in err

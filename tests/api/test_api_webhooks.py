@@ -15,12 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
+from sqlalchemy import select
 
 from api_helpers import REDIS_URL, free_port, upload, wait_for
 from app.api.requeue_timer import sweep_once
 from app.clock import utc_now
 from app.queue import GradeQueue, make_celery
+from app.db.models import WebhookDelivery
 from app.services.grading import begin_grading, store_grade
+from app.services.webhooks import attempt_delivery
 from app.unit_of_work import commit_then_enqueue
 from app.webhooks.signing import signature_matches
 from test_api_queue import _report
@@ -299,3 +302,32 @@ def test_a_repeated_idempotency_key_with_another_callback_url_is_refused(make_cl
     assert first.status_code == again.status_code == 202
     assert again.json()["id"] == first.json()["id"]
     assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+
+
+def test_an_attempt_checks_the_address_and_the_secret_again(make_client, settings, sessions,
+                                                            users):
+    allowed = webhook_settings()
+    api = make_client(**allowed)
+    set_course_urls(api, users, ["http://127.0.0.1:9/hook", "http://127.0.0.1:9/other"])
+    submission = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
+    with sessions.begin() as session:
+        job = begin_grading(session, submission, 1, utc_now())
+        store_grade(session, job, _report(10.0), 1.0, utc_now())
+    loopback, other = sorted(deliveries(api, users, "hw1", submission), key=lambda d: d["url"])
+    pks = {}
+    with sessions() as session:
+        for delivery in session.scalars(select(WebhookDelivery)):
+            pks[delivery.url] = delivery.id
+    # The service no longer lets webhooks reach its loopback (say, the setting was removed
+    # after the grade): the attempt is refused, not sent.
+    no_loopback = settings.model_copy(update={**allowed, "webhook_allowed_networks": []})
+    assert attempt_delivery(sessions, no_loopback, pks[loopback["url"]]) is None
+    no_secret = settings.model_copy(update={**allowed, "webhook_secrets": {}})
+    assert attempt_delivery(sessions, no_secret, pks[other["url"]]) is None
+    refused, unsigned = sorted(deliveries(api, users, "hw1", submission), key=lambda d: d["url"])
+    assert refused["status"] == "refused"
+    assert "loopback" in refused["attempts"][0]["error"]
+    assert unsigned["status"] == "failed"
+    assert "no signing secret for hw1" in unsigned["attempts"][0]["error"]
+    assert attempt_delivery(sessions, no_loopback, pks[loopback["url"]]) is None  # done
+    assert [len(d["attempts"]) for d in deliveries(api, users, "hw1", submission)] == [1, 1]
