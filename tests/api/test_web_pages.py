@@ -181,6 +181,18 @@ def test_report_page_groups_layers_and_shows_penalty_seed_and_image(make_client,
     assert "★ counts" in history and f"#{submission}" in history
 
 
+def test_student_text_in_a_report_is_escaped(api, users, sessions):
+    # Feedback quotes the student's own exception messages: they must stay text.
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    submission = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
+    store_report(sessions, submission, mlp_report(hostile))
+    sign_in(api, users["alice"])
+    for html in (api.get(f"/submissions/{submission}").text,
+                 api.get(f"/submissions/{submission}/live",
+                         headers={"Accept": "application/json"}).json()["report_html"]):
+        assert hostile not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 def test_the_submission_that_counts_follows_the_course_rule(api, users, sessions,
                                                              assignment_with):
     latest_only = assignment_with(only_latest_counts="true")
