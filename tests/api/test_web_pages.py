@@ -280,6 +280,10 @@ def test_ta_sees_the_class_any_submission_and_regrades(make_client, users, sessi
     assert "grading slot" in overview
     assert "0-0: " not in overview and ": 2 students</title>" in overview
     assert "alice" in ta.get("/class/hw1?find=ali").text
+    assert "2 of 2 students shown" in ta.get("/class/hw1?status=graded").text
+    assert "0 of 2 students shown" in ta.get("/class/hw1?status=none").text
+    missing = ta.get("/class/hw9")
+    assert missing.status_code == 404 and "no assignment named &#39;hw9&#39;" in missing.text
     assert ">bob<" not in ta.get("/class/hw1?find=ali").text
     staff_page = ta.get(f"/submissions/{first}").text
     assert "by alice" in staff_page and "hidden config" in staff_page
