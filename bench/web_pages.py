@@ -28,10 +28,12 @@ sys.path.insert(0, str(REPO))
 POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MISTAKES = {
-    "mlp.linear.backward": ["grads['dJdb1'] is averaged over the batch; the bias gradient is the sum",
-                            "grads['dJdW1'] is transposed: it must have the shape of W1"],
+    "mlp.linear.backward": [
+        "grads['dJdb1'] is averaged over the batch; the bias gradient is the sum",
+        "grads['dJdW1'] is transposed: it must have the shape of W1"],
     "mlp.relu.backward": ["dJdz is not zero where z < 0: the ReLU derivative below zero is 0"],
-    "mlp.sigmoid.backward": ["the sigmoid derivative is computed from z instead of from sigmoid(z)"],
+    "mlp.sigmoid.backward": [
+        "the sigmoid derivative is computed from z instead of from sigmoid(z)"],
     "mlp.mse_loss.backward": ["dJdy_hat is a sum over the elements; it must be the mean"],
     "mlp.bce_loss.backward": ["dJdy_hat has the wrong sign"],
 }
@@ -48,9 +50,10 @@ def synthetic_report(rng: random.Random, seed: int):
             wrong = name in MISTAKES and rng.random() < 0.3
             output = (f"{rng.randint(1, 30)} of 32 cases wrong: {rng.choice(MISTAKES[name])}"
                       if wrong else "all 32 cases passed")
+            staff = f"seed {seed}; " + "case B=4 h=5 z-range [-3, 3]; " * 8
             tests.append(TestResult(name, layer, direction, 3.0 if wrong else 8.0, 8.0,
                                     "failed" if wrong else "passed", output=output,
-                                    staff_output=f"seed {seed}; " + "case B=4 h=5 z-range [-3, 3]; " * 8))
+                                    staff_output=staff))
     for check in ["target_probability", "shape_and_range", "model_unchanged", "finite"]:
         tests.append(TestResult(f"gd.{check}", "gd", check, 5.0, 5.0, "passed",
                                 output="every call passed"))

@@ -55,7 +55,7 @@ def require_visitor(request: Request) -> Visitor:
 VisitorDep = Annotated[Visitor, Depends(require_visitor)]
 
 
-def check_csrf(request: Request, sent: str | None, expected: str | None) -> None:
+def check_csrf(sent: str | None, expected: str | None) -> None:
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         raise Forbidden("this form is out of date or did not come from this site: "
                         "reload the page and send it again")
@@ -69,8 +69,7 @@ async def require_form_csrf(request: Request) -> None:
     if sent is None and request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"):
         sent = (await request.form()).get("csrf_token")
-    check_csrf(request, sent if isinstance(sent, str) else None,
-               session.csrf_token if session else None)
+    check_csrf(sent if isinstance(sent, str) else None, session.csrf_token if session else None)
 
 
 CsrfChecked = Depends(require_form_csrf)
@@ -95,7 +94,7 @@ def signin_page(request: Request, error: str | None = None, status_code: int = 2
 def sign_in(request: Request, token: Annotated[str, Form(max_length=200)] = "",
             csrf_token: Annotated[str, Form(max_length=100)] = ""):
     """Turn a pasted API token into a session cookie."""
-    check_csrf(request, csrf_token, request.cookies.get(SIGNIN_CSRF_COOKIE))
+    check_csrf(csrf_token, request.cookies.get(SIGNIN_CSRF_COOKIE))
     try:
         with request.app.state.sessions() as db:
             authenticate(db, token)

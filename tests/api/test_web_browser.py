@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from api_helpers import REPO, wait_for
+from api_helpers import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sandbox,
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
