@@ -72,9 +72,8 @@ def _mlp_files(seed: int) -> dict[str, bytes]:
     from grader.assignment import load_assignment
     from grader.mlp.cases import generate_cases
     from grader.mlp.sandbox_run import build_job_files
-    from grader.mlp.settings import Settings
 
-    settings = Settings.from_config(load_assignment("hw1").mlp)
+    settings = load_assignment("hw1").mlp
     cases = generate_cases(seed, settings.counts)
     return build_job_files((REPO / "reference" / "mlp.py").read_text(), cases, settings)
 
@@ -82,10 +81,9 @@ def _mlp_files(seed: int) -> dict[str, bytes]:
 def _gd_files(seed: int) -> list[dict[str, bytes]]:
     from grader.assignment import load_assignment
     from grader.gd.classifier import read_weights
-    from grader.gd.config import GdConfig
     from grader.gd.job import build_jobs, plan_grade
 
-    config = GdConfig.from_table(load_assignment("hw1").gd)
+    config = load_assignment("hw1").gd
     plan = plan_grade(config, seed)
     weights = read_weights(config.classifier, config.classifier_sha256)
     jobs = build_jobs((REPO / "reference" / "gd.py").read_text(), config, plan, weights)

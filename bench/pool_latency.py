@@ -50,11 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     from grader.assignment import load_assignment
     from grader.mlp.cases import generate_cases
     from grader.mlp.sandbox_run import build_job_files
-    from grader.mlp.settings import Settings
     from grader.sandbox import Limits, SandboxJob, run_job
     from grader.warm import WarmPool, WarmSettings
 
-    settings = Settings.from_config(load_assignment("hw1").mlp)
+    settings = load_assignment("hw1").mlp
     mlp = SandboxJob("mlp_harness.py", build_job_files(
         (REPO / "reference" / "mlp.py").read_text(), generate_cases(1, settings.counts), settings))
     trivial = SandboxJob("probe_harness.py", {"submission/probe.py": b"pass\n"})

@@ -1,7 +1,9 @@
 """An assignment file (hidden_tests/<name>.toml): weights, cases, tolerances, limits, rules.
 
-The engine reads [mlp], [gd] and [integrity], the sandbox [limits], the service [course]; code
-hard-codes none of these numbers.
+Read and checked once, by `load_assignment`, into typed records: the engine reads
+`Assignment.mlp`, `.gd`, `.integrity` and `.limits_for(part)`; the sandbox gets the Limits;
+the service reads [course]; code hard-codes none of these numbers. A mistyped or missing key
+is an AssignmentError at load, never a KeyError halfway through a grade.
 """
 
 from __future__ import annotations
@@ -10,46 +12,47 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from grader.errors import AssignmentError
+from grader.gd.config import GdConfig
 from grader.integrity_policy import IntegrityPolicy
+from grader.mlp.settings import Settings as MlpSettings
 from grader.sandbox.limits import Limits
 
 HIDDEN_TESTS_DIR = Path(__file__).resolve().parents[1] / "hidden_tests"
 _NAME = re.compile(r"^[a-z0-9_-]{1,40}$")
+PARTS = ("mlp", "gd")
+"""The graded files, by the name of their table ([mlp], [gd], [limits.mlp], [limits.gd])."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Assignment:
-    """The parsed assignment file."""
+    """The parsed, checked assignment file."""
 
     name: str
-    title: str = ""
-    mlp: dict = field(default_factory=dict)
-    """The raw [mlp] table (grader/mlp)."""
-    gd: dict = field(default_factory=dict)
-    """The raw [gd] table (grader/gd)."""
-    limits: dict = field(default_factory=dict)
-    """The raw [limits] table: shared keys, and [limits.mlp] / [limits.gd] per file."""
-    course: dict = field(default_factory=dict)
-    """The raw [course] table, read by the service, never by the grader."""
-    gradescope: dict = field(default_factory=dict)
-    """The raw [gradescope] table, read by the Gradescope bundle (grader/gradescope) only."""
+    mlp: MlpSettings
+    """[mlp]: reference, tolerances, per-item points and case counts."""
+    gd: GdConfig
+    """[gd]: classifier, threshold, iterations, per-check points."""
+    limits: Mapping[str, Limits]
+    """Sandbox limits per part (PARTS): [limits] keys, overridden by [limits.<part>]."""
     integrity: IntegrityPolicy | None = None
-    """The [integrity] table, typed: what is flagged and which items a flag scores 0."""
+    """[integrity]: what is flagged and which items a flag scores 0."""
+    title: str = ""
+    course: dict = field(default_factory=dict)
+    """The raw [course] table: the service's rules, typed by the service (app/course.py)."""
+    gradescope: dict = field(default_factory=dict)
+    """The raw [gradescope] table, typed by the Gradescope bundle (grader/gradescope) only."""
 
     def limits_for(self, part: str) -> Limits:
-        """Sandbox limits of one file's run: [limits] keys, overridden by [limits.<part>]."""
-        shared = {k: v for k, v in self.limits.items() if not isinstance(v, dict)}
-        specific = self.limits.get(part, {})
-        try:
-            return Limits.from_config({**shared, **specific})
-        except (TypeError, ValueError) as error:
-            raise AssignmentError(f"bad [limits] in {self.name}.toml: {error}") from error
+        """Sandbox limits of one file's run (`part` one of PARTS)."""
+        return self.limits[part]
 
 
 def load_assignment(name: str, directory: Path = HIDDEN_TESTS_DIR) -> Assignment:
-    """Read hidden_tests/<name>.toml; AssignmentError if it is missing or unreadable."""
+    """Read and check hidden_tests/<name>.toml; AssignmentError if it is missing, unreadable
+    or any of its tables is wrong."""
     if not _NAME.match(name):
         raise AssignmentError(f"no such assignment: {name!r}")
     path = Path(directory) / f"{name}.toml"
@@ -60,7 +63,17 @@ def load_assignment(name: str, directory: Path = HIDDEN_TESTS_DIR) -> Assignment
         raise AssignmentError(f"no such assignment: {name!r}") from None
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise AssignmentError(f"cannot read {path.name}: {error}") from error
-    return Assignment(name=name, title=table.get("title", ""), mlp=table.get("mlp", {}),
-                      gd=table.get("gd", {}), limits=table.get("limits", {}),
+    return Assignment(name=name, title=table.get("title", ""),
+                      mlp=MlpSettings.from_config(table.get("mlp", {})),
+                      gd=GdConfig.from_table(table.get("gd", {})),
+                      limits=_limits_by_part(name, table.get("limits", {})),
                       course=table.get("course", {}), gradescope=table.get("gradescope", {}),
                       integrity=IntegrityPolicy.from_table(table.get("integrity")))
+
+
+def _limits_by_part(name: str, table: dict) -> dict[str, Limits]:
+    shared = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    try:
+        return {part: Limits.from_config({**shared, **table.get(part, {})}) for part in PARTS}
+    except (TypeError, ValueError) as error:
+        raise AssignmentError(f"bad [limits] in {name}.toml: {error}") from error

@@ -102,7 +102,7 @@ def _fault(seed: int, why: str, retry: bool) -> Grading:
 
 
 def _grade_mlp(data: bytes | None, spec: Assignment, seed: int, grading: Grading) -> FileGrade:
-    max_scores = {item: float(spec.mlp["items"][item]["max_score"]) for item in ITEMS}
+    max_scores = spec.mlp.max_scores
     if data is None:
         return FileGrade(tests=_mlp_tests(max_scores, "skipped", "mlp.py was not submitted"))
     check = check_source("mlp.py", data)

@@ -21,9 +21,8 @@ from grader.sandbox.limits import Limits
 _STAFF_STDERR_BYTES = 2000
 
 
-def grade_gd(source: str | None, config: dict, seed: int, limits: Limits) -> FileGrade:
+def grade_gd(source: str | None, settings: GdConfig, seed: int, limits: Limits) -> FileGrade:
     """Grade the validated source of gd.py (None: not submitted, every check skipped)."""
-    settings = GdConfig.from_table(config)
     if source is None:
         return FileGrade(tests=skipped_checks(settings, "gd.py was not submitted"))
     classifier = trusted_classifier(settings.classifier, settings.classifier_sha256)

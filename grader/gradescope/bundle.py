@@ -61,8 +61,8 @@ def bundle_entries(assignment: str = "hw1", repo_root: Path = REPO_ROOT) -> list
         if path.is_file() and "__pycache__" not in path.parts:
             entries.append(BundleEntry(path.relative_to(repo_root).as_posix(), path.read_bytes(),
                                        executable=path.parent == BUNDLE_FILES))
-    for relative in (f"hidden_tests/{assignment}.toml", spec.mlp["reference"],
-                     spec.gd["classifier"]):
+    for relative in (f"hidden_tests/{assignment}.toml", spec.mlp.reference,
+                     spec.gd.classifier.relative_to(REPO_ROOT).as_posix()):
         entries.append(BundleEntry(relative, (repo_root / relative).read_bytes()))
     return entries
 
@@ -70,7 +70,7 @@ def bundle_entries(assignment: str = "hw1", repo_root: Path = REPO_ROOT) -> list
 def check_test_names(settings: GradescopeSettings, spec: Assignment) -> None:
     """Every item [gradescope.tests] names exists: a typo would silently show a test that
     was meant to stay hidden."""
-    known = {f"mlp.{item}" for item in ITEMS} | {f"gd.{name}" for name in spec.gd.get("checks", {})}
+    known = {f"mlp.{item}" for item in ITEMS} | {f"gd.{name}" for name in spec.gd.checks}
     unknown = sorted(set(settings.tests) - known)
     if unknown:
         raise AssignmentError(f"[gradescope.tests] names no such item: {', '.join(unknown)} "

@@ -32,11 +32,13 @@ def expected_shape_text(shape: tuple) -> str:
     return "a scalar" if shape == () else f"shape {tuple(shape)}"
 
 
-def compare_output(name: str, student: np.ndarray | None, description: str | None,
-                   expected: np.ndarray, rtol: float, atol_scale: float,
+def compare_output(student: np.ndarray | None, expected: np.ndarray, *, name: str, rtol: float,
+                   atol_scale: float, description: str | None = None,
                    alternative: np.ndarray | None = None, slack: np.ndarray | float = 0.0) -> Check:
-    """Check one output; `alternative` gives an also-accepted value per element, `slack`
-    an extra allowed error per element (float32's own error where a result cancels)."""
+    """Check one output; `name` is how the student's messages call it, `description` what
+    the harness says came back instead of an array (for a missing one), `alternative` an
+    also-accepted value per element, `slack` an extra allowed error per element (float32's
+    own error where a result cancels)."""
     if student is None:
         what = description or "nothing"
         return Check("error", f"{name} is {what}; expected a tensor of {expected_shape_text(expected.shape)}")

@@ -7,10 +7,13 @@ Messages name the mistake, never a value.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 from grader.mlp.cases import Case
 from grader.mlp.compare import within_tolerance
+from grader.mlp.expected import CaseExpected
 
 WEIGHT_GRADS = {"dJdW1": "W1", "dJdW2": "W2"}
 BIAS_GRADS = ("dJdb1", "dJdb2")
@@ -37,11 +40,14 @@ def diagnose_shape(name: str, student_shape: tuple, expected_shape: tuple) -> st
     return None
 
 
-def diagnose_values(case: Case, name: str, student: np.ndarray, expected: dict,
-                    previous: dict | None, rtol: float, atol_scale: float,
+def diagnose_values(case: Case, name: str, student: np.ndarray, *, reference: np.ndarray,
+                    expected: CaseExpected, previous: CaseExpected | None,
+                    upstream: np.ndarray | None, rtol: float, atol_scale: float,
                     slack=0.0) -> str | None:
-    """The known mistake `student` matches, or None."""
-    e = expected[name]
+    """The known mistake `student` matches, or None. `reference` is the value it was held
+    to (a mixed case's dJdb1 chained from `upstream`, the student's own dJdb2); `previous`
+    what the case before it on the same MLP object expected."""
+    e = reference
 
     def matches(candidate) -> bool:
         return candidate.shape == student.shape and bool(np.all(
@@ -60,7 +66,7 @@ def diagnose_values(case: Case, name: str, student: np.ndarray, expected: dict,
     batch = case.config.get("B", 1)
     if name in BIAS_GRADS and batch > 1 and matches(e / batch):
         return f"grads['{name}'] is averaged over the batch; the bias gradient is the sum over the batch"
-    if previous is not None and name in previous and matches(e + previous[name]):
+    if previous is not None and name in previous.values and matches(e + previous.values[name]):
         return (f"grads['{name}'] accumulated across calls: after clear_grad_and_cache() the "
                 "gradients must start from zero (assign them in backward(), or zero them there)")
     if case.item == "linear.forward" and name == "y_hat":
@@ -69,12 +75,12 @@ def diagnose_values(case: Case, name: str, student: np.ndarray, expected: dict,
             return message
     activation = case.item.split(".")[0]
     if activation == "sigmoid" and case.kind == "backward":
-        if matches(_activation_backward(case, name, expected,
+        if matches(_activation_backward(case, name, expected.values, upstream,
                                         wrong={"sigmoid": _sigmoid_of_z_derivative})):
             return ("the sigmoid derivative is computed from z instead of from sigmoid(z): "
                     "it is s * (1 - s) with s = sigmoid(z)")
     if activation == "relu":
-        message = _relu_mistake(case, name, student, expected, rtol, atol_scale, slack)
+        message = _relu_mistake(case, name, student, e, expected.values, rtol, atol_scale, slack)
         if message:
             return message
     return None
@@ -117,7 +123,8 @@ def _sigmoid_of_z_derivative(z: np.ndarray) -> np.ndarray:
     return z * (1 - z)
 
 
-def _activation_backward(case: Case, name: str, expected: dict, wrong: dict) -> np.ndarray:
+def _activation_backward(case: Case, name: str, expected: Mapping[str, np.ndarray],
+                         upstream: np.ndarray | None, wrong: dict) -> np.ndarray:
     """dJdb1/dJdb2 of an identity-weight case with some derivatives replaced: with W = I,
     the bias gradients are the batch sums of dJ/dz1 and dJ/dz3."""
     c = case.config
@@ -128,16 +135,16 @@ def _activation_backward(case: Case, name: str, expected: dict, wrong: dict) -> 
     dJdz3 = case.inputs["dJdy_hat"].astype(np.float64) * d(c["g"], expected["z3"])
     if name == "dJdb2":
         return dJdz3.sum(axis=0)
-    if "dJdb1.upstream" in expected:  # mixed cases (batch 1): the student's own dJdb2
-        return expected["dJdb1.upstream"] * d(c["f"], expected["z1"][0])
+    if upstream is not None:  # mixed cases (batch 1): the student's own dJdb2
+        return upstream * d(c["f"], expected["z1"][0])
     return (dJdz3 * d(c["f"], expected["z1"])).sum(axis=0)
 
 
-def _relu_mistake(case: Case, name: str, student: np.ndarray, expected: dict,
-                  rtol: float, atol_scale: float, slack) -> str | None:
-    """Wrong only where a ReLU's input is at or below 0."""
+def _relu_mistake(case: Case, name: str, student: np.ndarray, e: np.ndarray,
+                  expected: Mapping[str, np.ndarray], rtol: float, atol_scale: float,
+                  slack) -> str | None:
+    """Wrong only where a ReLU's input is at or below 0 (`e`: the value it was held to)."""
     c = case.config
-    e = expected.get(f"{name}.chain", expected[name])
     wrong = ~within_tolerance(student, e, rtol, atol_scale, slack)
     if not wrong.any():
         return None

@@ -3,15 +3,18 @@
 Runs in the grader's own process (instructor code, trusted) on the float32-rounded inputs
 the student received, widened to float64, so the only error left in the comparison is the
 student's. It also estimates how far a correct float32 answer may be from float64
-(`<name>.err32`): where a result cancels (a batch sum of mixed signs, BCE's 1 - y_hat for
-y_hat near 0) float32 arithmetic alone moves it by more than any fixed relative tolerance.
+(`ExpectedOutput.float32_error`): where a result cancels (a batch sum of mixed signs, BCE's
+1 - y_hat for y_hat near 0) float32 arithmetic alone moves it by more than any fixed
+relative tolerance.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 import torch
@@ -20,6 +23,37 @@ from grader.mlp.cases import GRADS, Case
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7: float32's relative rounding step
+
+
+@dataclass(frozen=True)
+class ExpectedOutput:
+    """One compared output of a case as a correct answer gives it, and how far a correct
+    answer may be from it."""
+
+    value: np.ndarray
+    """The reference's output in float64."""
+    float32_error: np.ndarray
+    """Per element: how far the reference's own float32 run is from float64."""
+    conditioning: np.ndarray
+    """Per element: slack for an ill-conditioned result (BCE near 0 and 1), else zeros."""
+    alternative: np.ndarray | None = None
+    """An also-accepted value where the answer is not unique (ReLU's derivative at 0)."""
+
+    def allowed_error(self, float32_error_factor: float) -> np.ndarray:
+        """The per-element error a correct answer may have beyond the relative tolerance:
+        float32's own error on the case, times a safety factor, plus the conditioning slack."""
+        return float32_error_factor * self.float32_error + self.conditioning
+
+
+@dataclass(frozen=True)
+class CaseExpected:
+    """Everything the trusted side expects of one case."""
+
+    values: Mapping[str, np.ndarray]
+    """Every output of the reference in float64: y_hat, z1, z3 and the gradients of a
+    forward/backward case; J and dJdy_hat of a loss case (diagnosis reads them all)."""
+    outputs: Mapping[str, ExpectedOutput]
+    """The outputs the case compares (case.compare), with their tolerances."""
 
 
 @lru_cache(maxsize=4)
@@ -32,15 +66,13 @@ def load_reference(path: str):
     return module
 
 
-def expected_outputs(case: Case, reference) -> dict[str, np.ndarray]:
-    """Every output of the case in float64, plus z1 and z3 for diagnosis, alternatives
-    (`<name>.alt`) where the answer is not unique (ReLU's derivative at exactly 0), the
-    float32 error estimate (`<name>.err32`) and the conditioning slack (`<name>.cond`:
-    BCE near 0 and 1)."""
-    out = run_reference(case, reference, case.inputs, torch.float64)
+def expected_outputs(case: Case, reference) -> CaseExpected:
+    """Every output of the case in float64 (z1 and z3 too, for diagnosis); for each
+    compared one its float32 error estimate, its conditioning slack (BCE near 0 and 1) and
+    an alternative where the answer is not unique (ReLU's derivative at exactly 0)."""
+    values = run_reference(case, reference, case.inputs, torch.float64)
     ref32 = run_reference(case, reference, case.inputs, torch.float32)
     # Sums of |terms|: float32 rounding of a sum is bounded by EPS32 times this envelope.
-    # Exact for linear cases (identity activations); activation cases have no real sums.
     # Exact for linear cases (identity activations, or relu on positive pre-activations, where
     # the envelope's pre-activations stay positive too); activation cases have no real sums.
     envelope = {}
@@ -49,19 +81,22 @@ def expected_outputs(case: Case, reference) -> dict[str, np.ndarray]:
         envelope = run_reference(case, reference, {k: np.abs(v) for k, v in case.inputs.items()},
                                  torch.float64)
     cond = bce_slack(case) if c.get("function") == "bce_loss" else {}
-    for name in case.compare:
-        err = np.abs(ref32[name] - out[name])
-        if name in envelope:
-            err = err + EPS32 * np.abs(envelope[name])
-        out[f"{name}.err32"] = err
-        out[f"{name}.cond"] = cond.get(name, np.zeros_like(out[name]))
+    alternatives = {}
     if case.kind == "backward" and c["g"] == "relu" and not c.get("positive"):
         # z3 = 0 exactly (relu before relu, identity weights): derivative 0 or 1 both
         # accepted there. Activation cases have W = I, so dJdb2 = sum of dJ/dz3 over the batch.
         upstream = case.inputs["dJdy_hat"].astype(np.float64)
-        at_zero_or_positive = out["z3"] >= 0
-        out["dJdb2.alt"] = (upstream * at_zero_or_positive).sum(axis=0)
-    return out
+        alternatives["dJdb2"] = (upstream * (values["z3"] >= 0)).sum(axis=0)
+    outputs = {}
+    for name in case.compare:
+        err = np.abs(ref32[name] - values[name])
+        if name in envelope:
+            err = err + EPS32 * np.abs(envelope[name])
+        outputs[name] = ExpectedOutput(
+            value=values[name], float32_error=err,
+            conditioning=cond.get(name, np.zeros_like(values[name])),
+            alternative=alternatives.get(name))
+    return CaseExpected(values=values, outputs=outputs)
 
 
 # How far from the true prediction a correct float32 BCE may effectively evaluate it: an eps
@@ -104,10 +139,3 @@ def run_reference(case: Case, reference, inputs: dict[str, np.ndarray], dtype) -
 
 def _f64(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().to(torch.float64).numpy().copy()
-
-
-def allowed_error(expected: dict[str, np.ndarray], name: str, float32_error_factor: float) -> np.ndarray:
-    """The per-element error a correct answer may have beyond the relative tolerance:
-    float32's own error on the case, times a safety factor, plus the conditioning slack."""
-    return float32_error_factor * expected[f"{name}.err32"] + expected[f"{name}.cond"]
-

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from grader.mlp.cases import Case, generate_cases
 from grader.integrity_policy import IntegrityPolicy
-from grader.mlp.expected import expected_outputs, load_reference
+from grader.mlp.expected import CaseExpected, expected_outputs, load_reference
 from grader.mlp.integrity_verdict import judge_integrity
 from grader.mlp.judge import judge_case
 from grader.mlp.sandbox_run import run_in_sandbox
@@ -18,11 +18,10 @@ from grader.sandbox.limits import Limits
 __all__ = ["Settings", "grade_mlp"]
 
 
-def grade_mlp(source: str, config: dict, seed: int, limits: Limits,
+def grade_mlp(source: str, settings: Settings, seed: int, limits: Limits,
               integrity: IntegrityPolicy | None = None) -> FileGrade:
-    """Grade the validated source of mlp.py; `integrity` is the assignment's policy (None:
-    no integrity verdict, for direct calls that test something else)."""
-    settings = Settings.from_config(config)
+    """Grade the validated source of mlp.py with the assignment's [mlp] settings; `integrity`
+    is its policy (None: no integrity verdict, for direct calls that test something else)."""
     cases = generate_cases(seed, settings.counts)
     # Expected values (~1 s of torch on the host) are computed while the sandbox runs,
     # when the host process would otherwise only wait for it.
@@ -40,7 +39,7 @@ def grade_mlp(source: str, config: dict, seed: int, limits: Limits,
     return grade
 
 
-def all_expected(cases: list[Case], reference_path: str) -> dict[str, dict]:
+def all_expected(cases: list[Case], reference_path: str) -> dict[str, CaseExpected]:
     """case id -> expected outputs, from the instructor's reference."""
     reference = load_reference(reference_path)
     return {case.case_id: expected_outputs(case, reference) for case in cases}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from grader.mlp import diagnose
 from grader.mlp.cases import Case
 from grader.mlp.compare import compare_output, within_tolerance
-from grader.mlp.expected import allowed_error
+from grader.mlp.expected import CaseExpected, ExpectedOutput
 from grader.mlp.sandbox_run import SandboxRun
 from grader.mlp.sandbox_text import from_sandbox
 from grader.mlp.scoring import CaseVerdict
@@ -21,7 +23,8 @@ _IDENTITY_HINT = ("f and g may each be 'identity' (the handout lists relu | sigm
                   "is it handled in forward() and in backward()?")
 
 
-def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Settings) -> CaseVerdict:
+def judge_case(case: Case, run: SandboxRun, expected: dict[str, CaseExpected],
+               settings: Settings) -> CaseVerdict:
     """Compare one case's outputs; the verdict carries student and staff messages."""
     verdict = _judge(case, run, expected, settings)
     if case.item.startswith("identity.") and any(
@@ -30,9 +33,10 @@ def judge_case(case: Case, run: SandboxRun, expected: dict[str, dict], settings:
     return verdict
 
 
-def _judge(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Settings) -> CaseVerdict:
+def _judge(case: Case, run: SandboxRun, expected_by_case: dict[str, CaseExpected],
+           settings: Settings) -> CaseVerdict:
     verdict = CaseVerdict(case=case)
-    e = expected[case.case_id]
+    expected = expected_by_case[case.case_id]
     if run.import_error:  # the traceback is in the report's errors, once
         last_line = run.import_error.strip().splitlines()[-1]
         return verdict.set("error", f"mlp.py could not be imported ({last_line}): see the errors")
@@ -52,32 +56,35 @@ def _judge(case: Case, run: SandboxRun, expected: dict[str, dict], settings: Set
     if status != "ok":
         return verdict.set("error", from_sandbox(output.record.get("message", "the case could not run"), 1000))
     described = output.record.get("described") or {}
-    previous = expected.get(case.previous) if case.previous else None
-    references: dict[str, np.ndarray] = {}
+    previous = expected_by_case.get(case.previous) if case.previous else None
+    targets: dict[str, ExpectedOutput] = {}
     for name in case.compare:
         student = output.arrays.get(name)
-        reference = e[name]
+        target, upstream = expected.outputs[name], None
         if case.chain == "f" and name == "dJdb1":
-            e = dict(e)
-            reference = e["dJdb1.chain"] = _chain_expected(case, output, e)
+            upstream = _chain_upstream(output, expected)
+            target = replace(target, value=upstream * diagnose.derivative(
+                case.config["f"], expected.values["z1"][0]))
         description = from_sandbox(described.get(name), 200) if isinstance(described, dict) \
             and described.get(name) else None
         if name in output.rejected:
             description = f"unreadable ({output.rejected[name]})"
-        references[name] = reference
-        slack = allowed_error(e, name, settings.float32_error_factor)
-        check = compare_output(_display(name), student, str(description) if description else None,
-                               reference, settings.rtol, settings.atol_scale, e.get(f"{name}.alt"),
-                               slack)
-        if check.status == "error" and student is not None and student.shape != reference.shape:
-            check.message = diagnose.diagnose_shape(name, student.shape, reference.shape) or check.message
+        targets[name] = target
+        slack = target.allowed_error(settings.float32_error_factor)
+        check = compare_output(student, target.value, name=_display(name),
+                               description=str(description) if description else None,
+                               rtol=settings.rtol, atol_scale=settings.atol_scale,
+                               alternative=target.alternative, slack=slack)
+        if check.status == "error" and student is not None and student.shape != target.value.shape:
+            check.message = diagnose.diagnose_shape(name, student.shape, target.value.shape) or check.message
         elif check.status == "failed":
             check.message = diagnose.diagnose_values(
-                case, name, student, {**e, name: reference}, previous, settings.rtol,
-                settings.atol_scale, slack) or check.message
+                case, name, student, reference=target.value, expected=expected,
+                previous=previous, upstream=upstream, rtol=settings.rtol,
+                atol_scale=settings.atol_scale, slack=slack) or check.message
         verdict.add(check)
     if verdict.status != "passed" and case.kind == "backward":
-        _name_linear_mistakes(verdict, case, output, references, settings, e)
+        _name_linear_mistakes(verdict, case, output, targets, settings)
     reported = output.record.get("modified")
     modified = [name for name in reported if not (case.kind == "backward" and name == "dJdy_hat")
                 ] if isinstance(reported, list) else []
@@ -99,32 +106,32 @@ _KEPT_BATCH_AXIS = "kept with the batch axis"
 
 
 def _name_linear_mistakes(verdict: CaseVerdict, case: Case, output: CaseOutput,
-                          references: dict[str, np.ndarray], settings: Settings, e: dict) -> None:
+                          targets: dict[str, ExpectedOutput], settings: Settings) -> None:
     """Gradients wrong only by a mistake of linear.backward's code (divided by a count, a
     bias gradient kept as (1, n)): mark them, so an activation's derivative is judged on the
     student's own linear code (scoring.py); when every gradient is divided by the same
     count, name that mistake once."""
-    wrong = {name for name, reference in references.items()
-             if not _close(output.arrays.get(name), reference, name, settings, e, 1)}
+    wrong = {name for name, target in targets.items()
+             if not _close(output.arrays.get(name), target, settings, 1)}
     mistakes: dict[str, str] = {}
     for name in wrong:
-        student = output.arrays.get(name)
+        student, target = output.arrays.get(name), targets[name]
         if student is None:
             continue
-        if name in diagnose.BIAS_GRADS and student.shape == (1, *references[name].shape):
-            if _close(student.reshape(references[name].shape), references[name], name, settings, e, 1):
+        if name in diagnose.BIAS_GRADS and student.shape == (1, *target.value.shape):
+            if _close(student.reshape(target.value.shape), target, settings, 1):
                 mistakes[name] = _KEPT_BATCH_AXIS
             continue
         for words, count in _DIVISORS.items():
             divisor = count(case.config)
-            if divisor > 1 and _close(student, references[name], name, settings, e, divisor):
+            if divisor > 1 and _close(student, target, settings, divisor):
                 mistakes[name] = f"divided by {words}"
                 break
     if not wrong or set(mistakes) != wrong:
         return
     verdict.explained = frozenset(mistakes.items())
     divisions = set(mistakes.values())
-    if set(mistakes) == set(references) and len(divisions) == 1 and _KEPT_BATCH_AXIS not in divisions:
+    if set(mistakes) == set(targets) and len(divisions) == 1 and _KEPT_BATCH_AXIS not in divisions:
         words = next(iter(divisions)).removeprefix("divided by ")
         verdict.messages = [
             f"every gradient is divided by {words} in backward(): backward() receives the "
@@ -132,11 +139,11 @@ def _name_linear_mistakes(verdict: CaseVerdict, case: Case, output: CaseOutput,
             "(divide there), not in backward()"]
 
 
-def _close(student: np.ndarray | None, reference: np.ndarray, name: str, settings: Settings,
-           e: dict, divisor: int) -> bool:
-    return (student is not None and student.shape == reference.shape and bool(np.all(
-        within_tolerance(student, reference / divisor, settings.rtol, settings.atol_scale,
-                         allowed_error(e, name, settings.float32_error_factor) / divisor))))
+def _close(student: np.ndarray | None, target: ExpectedOutput, settings: Settings,
+           divisor: int) -> bool:
+    return (student is not None and student.shape == target.value.shape and bool(np.all(
+        within_tolerance(student, target.value / divisor, settings.rtol, settings.atol_scale,
+                         target.allowed_error(settings.float32_error_factor) / divisor))))
 
 
 def _crash_signature(where: str, traceback: str) -> str:
@@ -153,16 +160,16 @@ def _call_name(call, default: str) -> str:
     return call if call in known else default
 
 
-def _chain_expected(case: Case, output: CaseOutput, e: dict) -> np.ndarray:
-    """dJdb1 of a mixed f/g case, from the student's own dJdb2 (so g's bugs do not count)."""
+def _chain_upstream(output: CaseOutput, expected: CaseExpected) -> np.ndarray:
+    """dJdb2 to chain dJdb1 of a mixed f/g case from: the student's own (so g's bugs do not
+    count twice), unless backward() computed nothing there."""
     student_dJdb2 = output.arrays.get("dJdb2")
-    upstream = e["dJdb2"]
+    upstream = expected.values["dJdb2"]
     # An all-zero dJdb2 means backward() computed nothing: then hold dJdb1 to the reference.
     if (student_dJdb2 is not None and student_dJdb2.shape == upstream.shape
             and np.all(np.isfinite(student_dJdb2)) and (np.any(student_dJdb2) or not np.any(upstream))):
         upstream = student_dJdb2
-    e["dJdb1.upstream"] = upstream
-    return upstream * diagnose.derivative(case.config["f"], e["z1"][0])
+    return upstream
 
 
 def _display(name: str) -> str:

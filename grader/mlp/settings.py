@@ -8,17 +8,24 @@ from grader.errors import AssignmentError
 from grader.mlp.items import ITEMS
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     """The [mlp] table of the assignment file, typed."""
 
     reference: str
+    """The instructor's mlp.py, relative to the repository root."""
     rtol: float
+    """Relative tolerance of a compared element."""
     atol_scale: float
+    """Absolute tolerance as a share of the largest expected element."""
     float32_error_factor: float
+    """Safety factor on float32's own error on a case."""
     case_time_s: float
+    """Wall-clock seconds one case's call may take inside the harness."""
     max_scores: dict[str, float]
+    """item -> its points."""
     counts: dict[str, int]
+    """item -> its number of hidden cases."""
 
     @classmethod
     def from_config(cls, table: dict) -> "Settings":

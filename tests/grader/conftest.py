@@ -10,7 +10,6 @@ import pytest
 
 from grader import grade
 from grader.assignment import load_assignment
-from grader.mlp.grade import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 # The installed console script, run as students and CI run it (`python -m app.cli` would
@@ -29,7 +28,7 @@ def assignment():
 
 @pytest.fixture(scope="session")
 def settings(assignment):
-    return Settings.from_config(assignment.mlp)
+    return assignment.mlp
 
 
 @pytest.fixture(scope="session")

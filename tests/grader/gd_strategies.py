@@ -154,7 +154,7 @@ STRATEGIES: tuple[Strategy, ...] = (
 
 # -- running one call as the harness does ----------------------------------------------------
 def config() -> GdConfig:
-    return GdConfig.from_table(load_assignment("hw1").gd)
+    return load_assignment("hw1").gd
 
 
 def run_call(strategy: Strategy, label: int, settings: GdConfig, seed: int = 0) -> CallJudgement:

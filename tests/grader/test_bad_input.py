@@ -1,6 +1,7 @@
 """Bad submissions get a clear message, never a grader traceback; the grader's own faults
 are never a student's zero."""
 
+import dataclasses
 import json
 import re
 import os
@@ -136,7 +137,7 @@ def test_a_hanging_case_costs_only_its_own_cases(reference_source, assignment):
     """Per-case timer: bce_loss hangs on 1x1 inputs only; everything else is graded."""
     source = apply(reference_source, [("    J = -(y * torch.log(y_hat)",
                                        "    while y.numel() == 1:\n        pass\n    J = -(y * torch.log(y_hat)")])
-    grade_ = grade_mlp(source, dict(assignment.mlp, case_time_s=1.0), SEED, assignment.limits_for("mlp"))
+    grade_ = grade_mlp(source, dataclasses.replace(assignment.mlp, case_time_s=1.0), SEED, assignment.limits_for("mlp"))
     tests = {t.name[4:]: t for t in grade_.tests}
     for item in ("bce_loss.forward", "bce_loss.backward"):
         assert tests[item].status == "error" and "did not finish within 1 s" in tests[item].output

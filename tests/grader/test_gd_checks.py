@@ -10,12 +10,15 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import re
+import tomllib
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
+from grader.assignment import HIDDEN_TESTS_DIR, load_assignment
 from grader.errors import AssignmentError, GraderFault
 from grader.gd.checks import judge_call
 from grader.gd.classifier import IMAGENET_MEAN, IMAGENET_STD, trusted_classifier
@@ -38,7 +41,7 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def config(assignment) -> GdConfig:
-    return GdConfig.from_table(assignment.gd)
+    return assignment.gd
 
 
 @pytest.fixture(scope="module")
@@ -286,15 +289,25 @@ def test_a_different_weights_file_is_refused(config, tmp_path):
         trusted_classifier(path, config.classifier_sha256)
 
 
-def test_bad_gd_tables_are_assignment_errors(assignment):
-    table = dict(assignment.gd)
+def test_bad_gd_tables_are_assignment_errors():
+    raw = tomllib.loads((HIDDEN_TESTS_DIR / "hw1.toml").read_text())["gd"]
+    table = dict(raw)
     del table["threshold"]
     with pytest.raises(AssignmentError, match="threshold"):
         GdConfig.from_table(table)
     with pytest.raises(AssignmentError, match="probability"):
-        GdConfig.from_table({**assignment.gd, "threshold": 1.5})
+        GdConfig.from_table({**raw, "threshold": 1.5})
     with pytest.raises(AssignmentError, match="gd.checks"):
-        GdConfig.from_table({**assignment.gd, "checks": {"finite": {"max_score": 1.0}}})
+        GdConfig.from_table({**raw, "checks": {"finite": {"max_score": 1.0}}})
+
+
+def test_load_assignment_refuses_a_bad_gd_table(tmp_path):
+    """Checked once, when the file is read: a grade never starts on a broken table."""
+    text = (HIDDEN_TESTS_DIR / "hw1.toml").read_text()
+    (tmp_path / "hw1.toml").write_text(re.sub(r"^threshold = .*$", "threshold = 1.5", text,
+                                              count=1, flags=re.M))
+    with pytest.raises(AssignmentError, match="probability"):
+        load_assignment("hw1", tmp_path)
 
 
 def test_picture_is_a_png_of_every_judged_image(plan, good_image, classifier, config):

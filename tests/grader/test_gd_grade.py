@@ -36,7 +36,7 @@ def variant(*edits: tuple[str, str]) -> str:
 
 
 def run(source: str | None, assignment, seed: int = SEED, limits=None, **gd_overrides):
-    config = {**assignment.gd, **gd_overrides}
+    config = replace(assignment.gd, **gd_overrides)
     return grade_gd(source, config, seed, limits or assignment.limits_for("gd"))
 
 

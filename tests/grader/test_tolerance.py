@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from grader.mlp.cases import generate_cases
 from grader.mlp.compare import compare_output
-from grader.mlp.expected import allowed_error, expected_outputs, load_reference
+from grader.mlp.expected import expected_outputs, load_reference
 
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
@@ -45,9 +45,10 @@ def _failures(seeds, settings, dtype):
             got = _run_autograd(case, dtype)
             for name in case.compare:
                 student = got[name].detach().numpy().astype(np.float64)
-                slack = allowed_error(expected, name, settings.float32_error_factor)
-                check = compare_output(name, student, None, expected[name], settings.rtol,
-                                       settings.atol_scale, expected.get(f"{name}.alt"), slack)
+                target = expected.outputs[name]
+                check = compare_output(student, target.value, name=name, rtol=settings.rtol,
+                                       atol_scale=settings.atol_scale, alternative=target.alternative,
+                                       slack=target.allowed_error(settings.float32_error_factor))
                 if check.status != "passed":
                     failures.append((seed, case.case_id, check.detail or check.message))
     return failures
@@ -70,9 +71,10 @@ def test_tolerance_rejects_a_small_real_mistake(settings):
     expected = np.linspace(-3, 5, 12).reshape(3, 4)
     wrong = expected.copy()
     wrong[1, 2] *= 1.01
-    assert compare_output("x", wrong, None, expected, settings.rtol, settings.atol_scale).status == "failed"
-    assert compare_output("x", expected.astype(np.float32).astype(np.float64), None, expected,
-                          settings.rtol, settings.atol_scale).status == "passed"
+    tolerance = {"rtol": settings.rtol, "atol_scale": settings.atol_scale}
+    assert compare_output(wrong, expected, name="x", **tolerance).status == "failed"
+    assert compare_output(expected.astype(np.float32).astype(np.float64), expected, name="x",
+                          **tolerance).status == "passed"
 
 
 def _clamped(p, eps=1e-7):
@@ -112,10 +114,10 @@ def test_equivalent_float32_bce_formulas_all_pass(settings, formula):
                 continue
             y, p = (torch.from_numpy(case.inputs[k]) for k in ("y", "y_hat"))
             student = function(y, p).numpy().astype(np.float64)
-            expected = expected_outputs(case, reference)
-            check = compare_output(output, student, None, expected[output], settings.rtol,
-                                   settings.atol_scale, None,
-                                   allowed_error(expected, output, settings.float32_error_factor))
+            target = expected_outputs(case, reference).outputs[output]
+            check = compare_output(student, target.value, name=output, rtol=settings.rtol,
+                                   atol_scale=settings.atol_scale,
+                                   slack=target.allowed_error(settings.float32_error_factor))
             if check.status != "passed":
                 failures.append((seed, case.case_id, check.detail))
     assert failures == []
@@ -136,10 +138,11 @@ def test_bce_slack_still_rejects_wrong_gradients(settings, wrong):
             if case.item != "bce_loss.backward":
                 continue
             y, p = (torch.from_numpy(case.inputs[k]) for k in ("y", "y_hat"))
-            expected = expected_outputs(case, reference)
-            statuses.add(compare_output("dJdy_hat", function(y, p).numpy().astype(np.float64), None,
-                                        expected["dJdy_hat"], settings.rtol, settings.atol_scale, None,
-                                        allowed_error(expected, "dJdy_hat", settings.float32_error_factor)).status)
+            target = expected_outputs(case, reference).outputs["dJdy_hat"]
+            statuses.add(compare_output(function(y, p).numpy().astype(np.float64), target.value,
+                                        name="dJdy_hat", rtol=settings.rtol,
+                                        atol_scale=settings.atol_scale,
+                                        slack=target.allowed_error(settings.float32_error_factor)).status)
     assert "failed" in statuses
 
 
@@ -153,4 +156,5 @@ def test_bce_slack_still_rejects_wrong_gradients(settings, wrong):
 def test_a_squeeze_at_size_1_is_judged_by_its_use(settings, student_shape, expected_shape, status):
     expected = np.arange(1.0, 1.0 + int(np.prod(expected_shape))).reshape(expected_shape)
     student = expected.reshape(student_shape)
-    assert compare_output("g", student, None, expected, settings.rtol, settings.atol_scale).status == status
+    assert compare_output(student, expected, name="g", rtol=settings.rtol,
+                          atol_scale=settings.atol_scale).status == status
