@@ -28,7 +28,7 @@ def sweep_once(state) -> list[int]:
     with state.sessions() as session:
         requeued = requeue_stuck(session, state.clock(), settings.stuck_after_s,
                                  settings.unconfirmed_after_s, restarted, in_broker)
-        resend_unsent(session, state.clock(), settings.unconfirmed_after_s)
+        resend_unsent(session, state.clock(), settings.unconfirmed_after_s, restarted)
         commit_then_enqueue(session, state.queue)
     if run_id is not None:
         state.broker_run_id = run_id  # only once the sweep that saw it is committed

@@ -43,11 +43,15 @@ def confirm_sent(session: Session, delivery_pks: list[int], now: datetime) -> No
                     .values(sent_at=now))
 
 
-def find_unsent(session: Session, created_before: datetime) -> list[WebhookDelivery]:
-    """Pending deliveries whose message the broker never took."""
-    return list(session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.sent_at.is_(None),
-        WebhookDelivery.created_at < created_before).order_by(WebhookDelivery.id)))
+def find_unsent(session: Session, created_before: datetime,
+                even_sent: bool = False) -> list[WebhookDelivery]:
+    """Pending deliveries whose message the broker never took (`even_sent`: every pending
+    one)."""
+    query = select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.PENDING,
+                                          WebhookDelivery.created_at < created_before)
+    if not even_sent:
+        query = query.where(WebhookDelivery.sent_at.is_(None))
+    return list(session.scalars(query.order_by(WebhookDelivery.id)))
 
 
 def get_delivery(session: Session, delivery_pk: int) -> WebhookDelivery | None:

@@ -91,10 +91,13 @@ def schedule_deliveries(session: Session, submission: Submission, now: datetime)
         deliver_after_commit(session, delivery.id)
 
 
-def resend_unsent(session: Session, now: datetime, after_s: float) -> list[int]:
+def resend_unsent(session: Session, now: datetime, after_s: float,
+                  broker_restarted: bool = False) -> list[int]:
     """Sends again, after the commit, the deliveries whose message the broker never took
-    (after the sender's grace); their ids."""
-    unsent = webhooks_db.find_unsent(session, now - timedelta(seconds=after_s))
+    (after the sender's grace), and every pending one when the broker restarted (its lists
+    may be lost; a receiver drops a delivery id it saw); their ids."""
+    unsent = webhooks_db.find_unsent(session, now - timedelta(seconds=after_s),
+                                     even_sent=broker_restarted)
     for delivery in unsent:
         deliver_after_commit(session, delivery.id)
     return [delivery.id for delivery in unsent]
