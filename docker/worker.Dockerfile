@@ -41,4 +41,6 @@ COPY reference ./reference
 # root and docker-compose.yml gives the container the privileges bubblewrap needs.
 ENV AUTOGRADER_SANDBOX_DIR=/var/lib/autograder/jobs
 RUN mkdir -p /var/lib/autograder/jobs
+COPY docker/worker-entrypoint.sh /usr/local/bin/worker-entrypoint
+ENTRYPOINT ["worker-entrypoint"]
 CMD ["autograder", "worker"]
