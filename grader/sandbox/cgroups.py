@@ -57,25 +57,36 @@ class JobCgroup:
                 path.mkdir()
                 dirs[controller] = path
             group = cls(dirs)
-            group._set_limits(limits)
+            group.allow(limits.memory_mb, limits.processes)
             return group
         except OSError:
             cls(dirs).remove()
             return None
 
-    def _set_limits(self, limits: Limits) -> None:
-        memory = self.dirs["memory"]
-        limit_bytes = str(limits.memory_mb * 1024 * 1024)
-        # Resident memory of the tree, page cache it cannot give back and tmpfs files it
-        # wrote included; over it the kernel OOM-kills inside the group only.
-        (memory / "memory.limit_in_bytes").write_text(limit_bytes)
-        memsw = memory / "memory.memsw.limit_in_bytes"
-        if memsw.exists():
-            # Same bound on memory + swap: swapping out must not be a way around the limit.
-            memsw.write_text(limit_bytes)
+    def allow(self, memory_mb: int, processes: int) -> None:
+        """What the group's processes may use together: a cold job's limits once, at
+        creation; a warm zygote's group again before each of its jobs."""
+        self.set_memory_limit(memory_mb)
         # Processes and threads alive at once: a fork bomb stops at this count (fork fails
         # with EAGAIN) instead of filling the machine's 32768 pids.
-        (self.dirs["pids"] / "pids.max").write_text(str(limits.processes))
+        (self.dirs["pids"] / "pids.max").write_text(str(processes))
+
+    def set_memory_limit(self, memory_mb: int) -> None:
+        """Resident memory of the group, page cache it cannot give back and tmpfs files it
+        wrote included; over it the kernel OOM-kills inside the group only. OSError (EBUSY)
+        when the group already holds more."""
+        memory = self.dirs["memory"]
+        limit_bytes = str(memory_mb * 2**20)
+        memsw = memory / "memory.memsw.limit_in_bytes"
+        current = int((memory / "memory.limit_in_bytes").read_text())
+        # The same bound on memory + swap (swapping out must not be a way around the limit);
+        # memsw must stay >= memory, so it is raised first and lowered last.
+        order = ("memsw", "mem") if memory_mb * 2**20 > current else ("mem", "memsw")
+        for which in order:
+            if which == "mem":
+                (memory / "memory.limit_in_bytes").write_text(limit_bytes)
+            elif memsw.exists():
+                memsw.write_text(limit_bytes)
 
     @property
     def procs_files(self) -> list[str]:
@@ -92,6 +103,10 @@ class JobCgroup:
     def peak_memory_mb(self) -> float:
         """Largest memory use since the group was made or max_usage was last reset."""
         return self._read_int("memory", "memory.max_usage_in_bytes") / 2**20
+
+    def reset_peak_memory(self) -> None:
+        """Peak from now: writing 0 resets max_usage to the current usage."""
+        (self.dirs["memory"] / "memory.max_usage_in_bytes").write_text("0")
 
     def oom_kills(self) -> int:
         """How often the kernel killed something of the group for going over memory."""

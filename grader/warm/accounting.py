@@ -42,30 +42,13 @@ class JobAccounting:
         """Set the job's limits on the group; the meter counts from now."""
         memory_mb = min(limits.memory_mb, self.zygote_memory_mb)
         try:
-            self._set_memory_limit(memory_mb * 2**20)
-            # Peak from now: writing 0 resets max_usage to the current usage (zygote's).
-            self._write("memory", "memory.max_usage_in_bytes", "0")
+            self.cgroup.allow(memory_mb, self.idle_tasks + limits.processes - COLD_OVERHEAD_PROCESSES)
+            self.cgroup.reset_peak_memory()
         except OSError as error:
             # EBUSY: the limit is below what the idle zygote already holds.
-            self._set_memory_limit(self.zygote_memory_mb * 2**20)
+            self.cgroup.set_memory_limit(self.zygote_memory_mb)
             raise NotWarmable(f"memory limit {memory_mb} MB does not fit the zygote: {error}") from error
-        self._write("pids", "pids.max",
-                    str(self.idle_tasks + limits.processes - COLD_OVERHEAD_PROCESSES))
         return CgroupMeter(self.cgroup, self.cgroup.counters())
-
-    def _set_memory_limit(self, limit_bytes: int) -> None:
-        # memsw (memory + swap) must stay >= memory: raise it first, lower it last.
-        memsw = self.cgroup.dirs["memory"] / "memory.memsw.limit_in_bytes"
-        current = int((self.cgroup.dirs["memory"] / "memory.limit_in_bytes").read_text())
-        order = ["memsw", "mem"] if limit_bytes > current else ["mem", "memsw"]
-        for which in order:
-            if which == "mem":
-                self._write("memory", "memory.limit_in_bytes", str(limit_bytes))
-            elif memsw.exists():
-                memsw.write_text(str(limit_bytes))
-
-    def _write(self, controller: str, name: str, value: str) -> None:
-        (self.cgroup.dirs[controller] / name).write_text(value)
 
     # -- after the job ----------------------------------------------------------------
     def job_pids(self) -> list[int]:
@@ -78,4 +61,4 @@ class JobAccounting:
 
     def restore(self) -> None:
         """Back to the idle zygote's limits."""
-        self._set_memory_limit(self.zygote_memory_mb * 2**20)
+        self.cgroup.set_memory_limit(self.zygote_memory_mb)
