@@ -170,6 +170,13 @@ def oldest_held(session: Session, user_id: int) -> Submission | None:
         Submission.held.is_(True)).order_by(Submission.queued_at, Submission.id).limit(1))
 
 
+def users_with_held(session: Session) -> list[int]:
+    """Students with a queued submission held back in the database."""
+    return list(session.scalars(select(Submission.user_id).where(
+        Submission.status == SubmissionStatus.QUEUED, Submission.held.is_(True))
+        .distinct().order_by(Submission.user_id)))
+
+
 def find_waiting_of(session: Session, user_id: int, assignment: str,
                     other_than: int) -> list[Submission]:
     """The student's queued submissions of the assignment, but `other_than`."""

@@ -43,6 +43,19 @@ def release_next(session: Session, user_id: int, share: int, now: datetime) -> N
     grade_after_commit(session, following.id, following.generation)
 
 
+def release_stranded(session: Session, share: int, now: datetime) -> list[int]:
+    """Run by the sweep: a held submission whose student has nothing of theirs in the broker
+    is sent. An upload held while the student's earlier one was still queued commits after
+    the worker started that one and looked for something to release: nothing else would
+    send it. The ids of the students whose next submission was released."""
+    released = []
+    for user_id in submissions_db.users_with_held(session):
+        if submissions_db.count_sent_waiting(session, user_id) < share:
+            release_next(session, user_id, share, now)
+            released.append(user_id)
+    return released
+
+
 def cancel_superseded(session: Session, newer: Submission, now: datetime) -> list[int]:
     """Cancels the student's earlier submissions of the assignment still queued (one a
     worker started meanwhile is graded); the ids cancelled."""

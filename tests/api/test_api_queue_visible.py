@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from api_helpers import AUTOGRADER, IDLE_QUEUE, REDIS_URL, REPO, upload, wait_for, worker_env
 from app.clock import utc_now
+from app.db.enums import SubmissionStatus
 from app.db.models import Grade, Submission
+from app.services.admission import release_stranded
 from app.services.requeue import requeue_stuck
 from app.services.users import create_user
 
@@ -79,6 +81,23 @@ def test_the_sweep_leaves_a_held_submission_to_its_turn(api, users, sessions, se
     assert requeued == [first]
     with sessions() as session:
         assert session.get(Submission, held).held
+
+
+def test_the_sweep_releases_a_held_submission_left_without_a_turn(api, users, sessions):
+    first, held = (upload(api, users["alice"], {"mlp": SOURCE}).json()["id"] for _ in range(2))
+    with sessions() as session:
+        # While her first one waits in the broker, the held one waits its turn.
+        assert release_stranded(session, 1, utc_now()) == []
+        # The race: the worker started the first one and looked for one to release before
+        # the held upload's transaction committed, so nothing released it.
+        session.get(Submission, first).status = SubmissionStatus.RUNNING
+        session.commit()
+    with sessions() as session:
+        assert release_stranded(session, 1, utc_now()) == [session.get(Submission, held).user_id]
+        session.commit()
+    with sessions() as session:
+        assert not session.get(Submission, held).held
+        assert release_stranded(session, 1, utc_now()) == []
 
 
 @pytest.mark.slow
