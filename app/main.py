@@ -6,6 +6,7 @@ import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.db_retry import RetryOnDroppedConnection
 from app.api.multipart_form import request_max_bytes, too_large_detail
@@ -21,6 +22,7 @@ from app.paths import API_PREFIX
 from app.queue import GradeQueue, make_celery, redis_client
 from app.settings import Settings, get_settings
 from app.web.router import router as web_router
+from app.web.routing import render_http_error
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now,
@@ -70,4 +72,5 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now,
     app.include_router(webhooks.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(web_router)
+    app.add_exception_handler(StarletteHTTPException, render_http_error)
     return app

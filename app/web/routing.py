@@ -9,11 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from app.errors import ServiceError
+from app.paths import API_PREFIX
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -54,6 +58,17 @@ def render_error(request: Request, error: ServiceError) -> Response:
         "status_code": error.status_code, "detail": error.detail,
         "retry_after_s": error.headers.get("Retry-After")},
         status_code=error.status_code, headers=error.headers)
+
+
+async def render_http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """A browser that follows a wrong link gets a page; API clients and the pages' scripts
+    keep FastAPI's JSON answer."""
+    navigating = "text/html" in request.headers.get("accept", "") and not wants_json(request)
+    if error.status_code != 404 or not navigating or request.url.path.startswith(API_PREFIX):
+        return await http_exception_handler(request, error)
+    return templates.TemplateResponse(request, "error.html", {
+        "status_code": 404, "detail": f"There is no page at {request.url.path}.",
+        "retry_after_s": None}, status_code=404, headers=PAGE_HEADERS)
 
 
 class PageRoute(APIRoute):

@@ -46,6 +46,16 @@ def test_start_page_is_the_sign_in_form_with_a_strict_policy(api):
     assert "<script>" not in response.text and "style=" not in response.text
 
 
+def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_a_client(api):
+    page = api.get("/no/such/page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no page at /no/such/page." in page.text
+    assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    for path, accept in (("/no/such/page", "application/json"), ("/api/v1/nothing", "text/html")):
+        answer = api.get(path, headers={"Accept": accept})
+        assert answer.status_code == 404 and answer.json() == {"detail": "Not Found"}
+
+
 def test_sign_in_sets_an_http_only_strict_session_cookie(api, users):
     form = api.get("/signin")
     response = api.post("/signin", data={"token": users["alice"], "csrf_token": csrf_of(form.text)},
