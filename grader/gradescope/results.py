@@ -111,9 +111,10 @@ def describe_image(artifact: Artifact, tests: list[GradescopeTest]) -> str:
     when the probability item is visible."""
     size = png_size(artifact.data)
     where = f", {size[0]} x {size[1]} pixels" if size else ""
-    text = (f"Your gradient ascent's images ({artifact.name}{where}): the image returned for "
-            "each target class, side by side, each captioned with the class and the "
-            "probability the classifier gives it (Gradescope does not display images).")
+    text = (f"Your gradient ascent's images ({artifact.name}{where}): a row per target "
+            "class with the start image and the image returned side by side, captioned with "
+            "the class and the probability before and after (Gradescope does not display "
+            "images).")
     for test in tests:
         if test.name == "gd.target_probability" and test.visibility == "visible" and test.output:
             text += "\n" + fenced(test.output)

@@ -316,11 +316,14 @@ def test_picture_is_a_png_of_every_judged_image(plan, good_image, classifier, co
     artifact = render_picture(judgements)
     assert artifact.name == "gd.png" and artifact.media_type == "image/png"
     decoded = cv2.imdecode(np.frombuffer(artifact.data, np.uint8), cv2.IMREAD_COLOR)
-    # two 224 px images with an 8 px gap, a 40 px caption below
-    assert decoded.shape == (224 + 40, 2 * 224 + 8, 3)
-    # the top-left pixel is the image's own, converted RGB -> BGR
+    # a row per class: start and result (224 px, an 8 px gap), a 40 px caption below; rows
+    # 8 px apart
+    assert decoded.shape == (2 * (224 + 40) + 8, 2 * 224 + 8, 3)
+    # the start image on the left, the returned one on the right, converted RGB -> BGR
+    start_rgb = np.rint(np.clip(plan.targets[0].start[0, :, 0, 0], 0, 1) * 255)
+    assert np.array_equal(decoded[0, 0], start_rgb[::-1])
     expected_rgb = np.rint(good_image[0, :, 0, 0] * 255)
-    assert np.array_equal(decoded[0, 0], expected_rgb[::-1])
+    assert np.array_equal(decoded[0, 224 + 8], expected_rgb[::-1])
 
 
 def test_no_picture_without_a_valid_image(plan, classifier, config):
