@@ -81,7 +81,7 @@ def test_reference_under_the_fallback_isolation(gradescope_tree):
     output = results["output"]
     assert "**Total: 100 / 100**" in output
     # The gd picture, described (Gradescope shows no images): its size, and its captions.
-    assert "gd.png, 456 x 264 pixels" in output
+    assert "gd.png, 456 x 536 pixels" in output  # two rows: one per target class
     assert output.count("the target class's probability rose from") == 2
     assert "fallback isolation" in output and "network namespace of its own" in output
     assert results["extra_data"]["isolation"].startswith("fallback isolation")
