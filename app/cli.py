@@ -26,8 +26,9 @@ COMMANDS = {
 CLIENT_COMMANDS = {"submit"}
 """Commands a client-only install (`pip install autograder`, httpx alone) can run."""
 API_COMMANDS = {"serve", "users"}
-"""Commands an install of the `api` extra alone can run: the API's Docker image has no torch
-(`serve` with a broker configured; without one it starts a worker, which grades)."""
+"""Commands an install of the `api` extra alone can run (and `worker --deliveries`): the API's
+Docker image has no torch (`serve` with a broker configured; without one it starts a worker,
+which grades)."""
 API_MODULES = ("fastapi", "uvicorn", "pydantic_settings", "celery", "redis", "sqlalchemy", "alembic")
 """Modules of the `api` extra (pyproject.toml), checked before an API command runs."""
 SERVER_MODULES = ("numpy", "torch", "torchvision", "cv2", *API_MODULES)
@@ -51,6 +52,16 @@ def _command_module(name: str):
     return importlib.import_module(f"app.commands.{name}")
 
 
+def _modules_needed(args: argparse.Namespace) -> tuple[str, ...]:
+    """What the command needs installed: a webhook delivery worker sends HTTP requests and
+    grades nothing, so it runs from the API's image as `serve` does."""
+    if args.command in CLIENT_COMMANDS:
+        return ()
+    if args.command in API_COMMANDS or (args.command == "worker" and args.deliveries):
+        return API_MODULES
+    return SERVER_MODULES
+
+
 def _missing_module(modules: tuple[str, ...]) -> str | None:
     """The first of `modules` that is not installed (looked up, not imported)."""
     for name in modules:
@@ -65,9 +76,7 @@ def _missing_module(modules: tuple[str, ...]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    needs = () if args.command in CLIENT_COMMANDS else (
-        API_MODULES if args.command in API_COMMANDS else SERVER_MODULES)
-    missing = _missing_module(needs)
+    missing = _missing_module(_modules_needed(args))
     if missing:
         print(f"autograder {args.command}: this install has only the client (`autograder submit`); "
               f"`{args.command}` needs the server's parts ({missing} is not installed): "

@@ -158,6 +158,18 @@ def test_an_api_only_install_adds_users_and_refuses_to_grade(database_url, sessi
     assert grade.returncode == 1 and "(numpy is not installed)" in grade.stderr, grade.stderr
 
 
+def test_an_api_only_install_sends_webhooks_but_does_not_grade():
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_BROKER_URL"}
+    grading = subprocess.run([*API_ONLY, "worker"], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert grading.returncode == 1 and "(numpy is not installed)" in grading.stderr
+    # The delivery worker gets past the install check to its own: it needs the broker only.
+    # (scripts/compose-check runs it from the API's image and receives a webhook from it.)
+    deliveries = subprocess.run([*API_ONLY, "worker", "--deliveries"], cwd=REPO, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert deliveries.returncode == 2 and "set AUTOGRADER_BROKER_URL" in deliveries.stderr
+
+
 def test_worker_without_a_broker_is_exit_2():
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_BROKER_URL"}
     done = subprocess.run([*AUTOGRADER, "worker"], cwd=REPO, env=env, capture_output=True,

@@ -28,7 +28,14 @@ def expand(value: str) -> str:
 
 
 def environment(service: str) -> dict[str, str]:
-    return {k: expand(v) for k, v in SERVICES[service].get("environment", {}).items()}
+    """The service's variables with a value in the file (a variable given no value there is
+    taken from the environment Compose runs in)."""
+    return {k: expand(v) for k, v in SERVICES[service].get("environment", {}).items()
+            if v is not None}
+
+
+def passed_through(service: str) -> set[str]:
+    return {k for k, v in SERVICES[service].get("environment", {}).items() if v is None}
 
 
 def command(service: str) -> list[str]:
@@ -36,15 +43,16 @@ def command(service: str) -> list[str]:
     return shlex.split(value) if isinstance(value, str) else list(value)
 
 
-def test_the_four_services_are_there():
-    assert set(SERVICES) == {"api", "worker", "redis", "postgres"}
+def test_the_five_services_are_there():
+    assert set(SERVICES) == {"api", "worker", "deliveries", "redis", "postgres"}
 
 
-@pytest.mark.parametrize("service", ["api", "worker"])
+@pytest.mark.parametrize("service", ["api", "worker", "deliveries"])
 def test_every_autograder_variable_is_a_setting_and_the_settings_load(service):
     env = environment(service)
     fields = {f"AUTOGRADER_{name.upper()}" for name in Settings.model_fields}
-    unknown = {k for k in env if k.startswith("AUTOGRADER_")} - fields - GRADER_VARIABLES
+    named = {k for k in [*env, *passed_through(service)] if k.startswith("AUTOGRADER_")}
+    unknown = named - fields - GRADER_VARIABLES
     assert not unknown, f"{service} sets variables no code reads: {unknown}"
     values = {k.removeprefix("AUTOGRADER_").lower(): v for k, v in env.items()
               if k in fields}
@@ -52,7 +60,7 @@ def test_every_autograder_variable_is_a_setting_and_the_settings_load(service):
     assert settings.environment == "production"
 
 
-@pytest.mark.parametrize("service", ["api", "worker"])
+@pytest.mark.parametrize("service", ["api", "worker", "deliveries"])
 def test_urls_point_at_the_compose_services(service):
     settings = {k: v for k, v in environment(service).items()}
     database = make_url(settings["AUTOGRADER_DATABASE_URL"])
@@ -66,10 +74,21 @@ def test_urls_point_at_the_compose_services(service):
     assert "redis-server" in command("redis")
 
 
-def test_api_and_worker_share_one_configuration():
+def test_api_and_workers_share_one_configuration():
     shared = {"AUTOGRADER_DATABASE_URL", "AUTOGRADER_BROKER_URL", "AUTOGRADER_ENVIRONMENT"}
-    api, worker = environment("api"), environment("worker")
-    assert {k: api[k] for k in shared} == {k: worker[k] for k in shared}
+    api = environment("api")
+    for name in ("worker", "deliveries"):
+        assert {k: api[k] for k in shared} == {k: environment(name)[k] for k in shared}
+        # The secrets and the report links come from the host, never from this file.
+        assert {"AUTOGRADER_WEBHOOK_SECRETS", "AUTOGRADER_PUBLIC_URL"} <= passed_through(name)
+
+
+def test_webhooks_go_out_from_the_delivery_worker_in_the_apis_image():
+    deliveries = SERVICES["deliveries"]
+    assert command("deliveries") == ["autograder", "worker", "--deliveries"]
+    assert deliveries["image"] == SERVICES["api"]["image"]
+    assert deliveries["build"] == SERVICES["api"]["build"]
+    assert "AUTOGRADER_WEBHOOK_ALLOWED_NETWORKS" in passed_through("deliveries")
 
 
 def test_api_serves_on_the_published_port_of_the_hosts_loopback_only():
@@ -81,10 +100,10 @@ def test_api_serves_on_the_published_port_of_the_hosts_loopback_only():
     assert published == [["127.0.0.1", "8000", port]]
 
 
-def test_only_the_api_leaves_the_internal_network():
+def test_only_the_api_and_the_webhooks_leave_the_internal_network():
     assert COMPOSE["networks"]["internal"] == {"internal": True}
     for name, service in SERVICES.items():
-        expected = ["internal", "edge"] if name == "api" else ["internal"]
+        expected = ["internal", "edge"] if name in ("api", "deliveries") else ["internal"]
         assert service["networks"] == expected, name
         assert "ports" not in service or name == "api"
 
