@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import DBAPIError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.api.http_middleware import HttpMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +32,11 @@ def connection_dropped(error: DBAPIError) -> bool:
     return error.connection_invalidated or getattr(error.orig, "sqlstate", None) in _SERVER_ENDED_SESSION
 
 
-class RetryOnDroppedConnection:
+class RetryOnDroppedConnection(HttpMiddleware):
     """ASGI middleware: runs the request again (up to ATTEMPTS in all) if it raised a
     DBAPIError whose connection was dropped and no byte of the response was sent."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         body: list[Message] = []
         answered = False
         replay = None

@@ -9,24 +9,22 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.http_middleware import HttpMiddleware
 from app.errors import RequestTimeout, UploadTooLarge
 
 
-class BoundedRequestBody:
+class BoundedRequestBody(HttpMiddleware):
     """ASGI middleware: 413 past `max_bytes`, 408 past `timeout_s` (raised from `receive`,
     so the app's error handler renders them), `Connection: close` on an early answer."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float, too_large: str):
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.too_large = too_large
         """The 413's detail."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = _Body(self, receive, announces_body(scope))
 
         async def send_closing_early(message: Message) -> None:

@@ -4,22 +4,18 @@ since every answer there is one user's submissions, reports or scores."""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.api.http_middleware import HttpMiddleware
 
 PRIVATE_PREFIX = "/api/"
 
 
-class ResponseHeaders:
+class ResponseHeaders(HttpMiddleware):
     """ASGI middleware adding `X-Content-Type-Options: nosniff` everywhere and
     `Cache-Control: no-store` under /api/."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = [(b"x-content-type-options", b"nosniff")]
         if scope["path"].startswith(PRIVATE_PREFIX):
             extra.append((b"cache-control", b"no-store"))
