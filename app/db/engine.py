@@ -14,13 +14,18 @@ POOL_SIZE = 5
 POOL_MAX_OVERFLOW = 10
 """Connections a process keeps, and opens beyond them under load (SQLAlchemy's defaults,
 named so that the health check knows when all are taken)."""
+CONNECT_TIMEOUT_S = 5
+"""How long opening a PostgreSQL connection may take: a database host that went silent
+(a dropped route, a full backlog) answers the health check and requests with an error in
+seconds instead of the system's TCP timeout, minutes."""
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_MAX_OVERFLOW}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **pool)
+        return create_engine(url, pool_pre_ping=True,
+                             connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **pool)
     if not parsed.database or parsed.database == ":memory:":
         pool = {}  # one connection per thread (SingletonThreadPool), no sizes to set
     else:

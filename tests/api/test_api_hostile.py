@@ -20,9 +20,13 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from api_helpers import AUTOGRADER, REPO, free_port, upload, wait_for, worker_env
+from api_helpers import upload, worker_env
 from app.clock import utc_now
+from app.db.engine import CONNECT_TIMEOUT_S
 from app.db.models import Artifact, Grade, Submission
+from tests.support.loopback import free_port
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -56,13 +60,13 @@ def serve_command(settings, tmp_path):
         log_path = tmp_path / f"serve-{len(servers)}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [*AUTOGRADER, "serve", "--port", str(port)], cwd=REPO, stdout=log,
+                [*AUTOGRADER_COMMAND, "serve", "--port", str(port)], cwd=REPO_ROOT, stdout=log,
                 stderr=subprocess.STDOUT, env=worker_env(settings) | env,
                 start_new_session=True)
         server = Server(f"http://127.0.0.1:{port}", port, process, log_path)
         servers.append(server)
-        wait_for(lambda: _answers(server.base), 30, interval_s=0.2,
-                 what=f"autograder serve\n{server.log()[-2000:]}")
+        wait_until(lambda: _answers(server.base), 30, interval_s=0.2,
+                   what=f"autograder serve\n{server.log()[-2000:]}")
         return server
 
     yield start
@@ -187,12 +191,27 @@ def test_healthz_says_unhealthy_while_the_database_pool_is_exhausted(serve_comma
                     assert time.monotonic() - started < 3, "healthz must answer promptly"
                     return answer.status_code == 503 and answer
 
-                answer = wait_for(unhealthy, 15, interval_s=0.3, what="healthz to say 503")
+                answer = wait_until(unhealthy, 15, interval_s=0.3, what="healthz to say 503")
                 assert "pool" in answer.json()["detail"]
             finally:
                 locker.rollback()
             assert [f.result().status_code for f in waiting] == [200] * 16
     assert httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200
+
+
+def test_healthz_says_unhealthy_soon_when_the_database_host_is_silent(make_client):
+    # A PostgreSQL that takes the connection and never says a word (a listener that never
+    # accepts: the kernel completes the handshake into its backlog).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        client = make_client(database_url=f"postgresql+psycopg://autograder@127.0.0.1:{port}/x")
+        started = time.monotonic()
+        answer = client.get("/healthz")
+        took = time.monotonic() - started
+    assert answer.status_code == 503 and "database" in answer.json()["detail"].lower()
+    assert took < CONNECT_TIMEOUT_S + 3, f"healthz took {took:.1f} s"
 
 
 # --- 2. Chunked uploads ------------------------------------------------------------------
