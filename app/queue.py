@@ -72,9 +72,10 @@ class GradeQueue:
         self._celery.send_task(GRADE_TASK, args=[submission_id, generation])
         log.info("queued", extra={"submission_id": submission_id, "generation": generation})
 
-    def deliver(self, delivery_pk: int) -> None:
+    def deliver(self, delivery_pk: int, attempts_made: int | None = None) -> None:
         """A webhook delivery, on the queue of `autograder worker --deliveries`."""
-        self._celery.send_task(DELIVER_TASK, args=[delivery_pk], queue=self._webhook_queue)
+        self._celery.send_task(DELIVER_TASK, args=[delivery_pk, attempts_made],
+                               queue=self._webhook_queue)
 
     def waiting_jobs(self, redis) -> set[tuple[int, int]]:
         """(submission id, generation) of every message waiting in Redis's list (a message

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     webhook_retry_delay_s: float = Field(10.0, ge=0)
     """Seconds before the second attempt; doubled after each further failure (10 s to
     160 s: about 5 minutes of retries)."""
+    webhook_overdue_after_s: float = Field(300.0, gt=0)
+    """A pending delivery whose next attempt is this late is sent again by the sweep (its
+    delivery worker died holding the message)."""
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 

@@ -88,12 +88,13 @@ def _store_fault(task, context, submission_id: int, generation: int,
 
 
 @shared_task(bind=True, name=DELIVER_TASK, acks_late=True, reject_on_worker_lost=True)
-def deliver_webhook(self, delivery_pk: int) -> None:
+def deliver_webhook(self, delivery_pk: int, attempts_made: int | None = None) -> None:
     """One attempt of a webhook delivery; the next one is this task again after a backoff
     (`autograder worker --deliveries` runs it, never a grading worker)."""
     context = worker_context()
-    retry_in_s = attempt_delivery(context.sessions, context.settings, delivery_pk)
-    if retry_in_s is not None:
+    following = attempt_delivery(context.sessions, context.settings, delivery_pk, attempts_made)
+    if following is not None:
         log.info("webhook not delivered, retrying",
-                 extra={"delivery": delivery_pk, "retry_in_s": retry_in_s})
-        raise self.retry(countdown=retry_in_s, max_retries=None)
+                 extra={"delivery": delivery_pk, "retry_in_s": following.in_s})
+        raise self.retry(args=(delivery_pk, following.attempts_made),
+                         countdown=following.in_s, max_retries=None)

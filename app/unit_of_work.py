@@ -24,9 +24,11 @@ def grade_after_commit(session: Session, submission_id: int, generation: int) ->
     session.info.setdefault(_PENDING, []).append((submission_id, generation))
 
 
-def deliver_after_commit(session: Session, delivery_pk: int) -> None:
-    """A webhook delivery, sent once the grade it tells of is committed."""
-    session.info.setdefault(_DELIVERIES, []).append(delivery_pk)
+def deliver_after_commit(session: Session, delivery_pk: int,
+                         attempts_made: int | None = None) -> None:
+    """A webhook delivery, sent once the grade it tells of is committed; `attempts_made`
+    (when sent again) makes any older message of it stale."""
+    session.info.setdefault(_DELIVERIES, []).append((delivery_pk, attempts_made))
 
 
 def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
@@ -34,9 +36,9 @@ def commit_then_enqueue(session: Session, queue: GradeQueue) -> None:
     job whose row says nothing of it is sent again by the sweep (app/services/requeue.py)."""
     session.commit()
     delivered = []
-    for delivery_pk in session.info.pop(_DELIVERIES, []):
+    for delivery_pk, attempts_made in session.info.pop(_DELIVERIES, []):
         try:
-            queue.deliver(delivery_pk)
+            queue.deliver(delivery_pk, attempts_made)
             delivered.append(delivery_pk)
         except (KombuError, RedisError, OSError):
             log.exception("could not queue a webhook delivery; the sweep will retry",

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.services.admission import release_stranded
 from app.services.requeue import requeue_stuck
-from app.services.webhooks import resend_unsent
+from app.services.webhooks import resend_overdue, resend_unsent
 from app.unit_of_work import commit_then_enqueue
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ def sweep_once(state) -> list[int]:
         requeued = requeue_stuck(session, state.clock(), settings.stuck_after_s,
                                  settings.unconfirmed_after_s, restarted, in_broker)
         resend_unsent(session, state.clock(), settings.unconfirmed_after_s, restarted)
+        resend_overdue(session, settings, state.clock())
         release_stranded(session, settings.queue_share_per_student, state.clock())
         commit_then_enqueue(session, state.queue)
     if run_id is not None:

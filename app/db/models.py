@@ -174,8 +174,9 @@ class WebhookDelivery(Base):
     """pending, delivered, failed or refused."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """When the broker took its message; None until then, so one lost on the way (Redis
-    down when the grade was committed) is sent again by the sweep."""
+    """When the broker took its latest message (the first, or one the sweep sent again);
+    None until then, so one lost on the way (Redis down when the grade was committed) is
+    sent again by the sweep."""
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attempts: Mapped[list["WebhookAttempt"]] = relationship(

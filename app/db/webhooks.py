@@ -37,9 +37,8 @@ def add_delivery(session: Session, delivery: WebhookDelivery) -> WebhookDelivery
 
 
 def confirm_sent(session: Session, delivery_pks: list[int], now: datetime) -> None:
-    """Notes that the broker took the messages of these deliveries."""
-    session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_pks),
-                                                  WebhookDelivery.sent_at.is_(None))
+    """Notes that the broker took the latest messages of these deliveries."""
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_pks))
                     .values(sent_at=now))
 
 
@@ -51,6 +50,13 @@ def find_unsent(session: Session, created_before: datetime,
                                           WebhookDelivery.created_at < created_before)
     if not even_sent:
         query = query.where(WebhookDelivery.sent_at.is_(None))
+    return list(session.scalars(query.order_by(WebhookDelivery.id)))
+
+
+def find_pending_sent(session: Session) -> list[WebhookDelivery]:
+    """Pending deliveries whose message the broker took."""
+    query = select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.PENDING,
+                                          WebhookDelivery.sent_at.is_not(None))
     return list(session.scalars(query.order_by(WebhookDelivery.id)))
 
 

@@ -5,6 +5,7 @@ attempt made and written down, and what a TA reads of them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,7 +89,7 @@ def schedule_deliveries(session: Session, submission: Submission, now: datetime)
             delivery_id=str(uuid.uuid4()), submission_id=submission.id,
             generation=submission.generation, assignment=submission.assignment, url=url,
             source=source, status=DeliveryStatus.PENDING, created_at=now))
-        deliver_after_commit(session, delivery.id)
+        deliver_after_commit(session, delivery.id, attempts_made=0)
 
 
 def resend_unsent(session: Session, now: datetime, after_s: float,
@@ -99,20 +100,59 @@ def resend_unsent(session: Session, now: datetime, after_s: float,
     unsent = webhooks_db.find_unsent(session, now - timedelta(seconds=after_s),
                                      even_sent=broker_restarted)
     for delivery in unsent:
-        deliver_after_commit(session, delivery.id)
+        deliver_after_commit(session, delivery.id, len(delivery.attempts))
     return [delivery.id for delivery in unsent]
 
 
-def attempt_delivery(sessions: sessionmaker[Session], settings: Settings,
-                     delivery_pk: int) -> float | None:
-    """Makes the delivery's next attempt and records it; the seconds to wait before the one
-    after, or None when it is done (delivered, failed, refused). No transaction is open
-    while the receiver is waited for."""
+def resend_overdue(session: Session, settings: Settings, now: datetime) -> list[int]:
+    """Sends again the pending deliveries whose next attempt is webhook_overdue_after_s
+    late: their delivery worker died holding the message (Redis would hand it on only after
+    its visibility timeout, an hour). The message carries the attempts made, so the old one,
+    if it ever comes back, is dropped; their ids."""
+    late = timedelta(seconds=settings.webhook_overdue_after_s)
+    overdue = [delivery for delivery in webhooks_db.find_pending_sent(session)
+               if now - next_attempt_due(delivery, settings) > late]
+    for delivery in overdue:
+        deliver_after_commit(session, delivery.id, len(delivery.attempts))
+    return [delivery.id for delivery in overdue]
+
+
+def next_attempt_due(delivery: WebhookDelivery, settings: Settings) -> datetime:
+    """When the delivery's next attempt should start: as soon as its latest message was
+    taken by the broker, and not before the backoff after its last attempt."""
+    if not delivery.attempts:
+        return delivery.sent_at
+    backoff = timedelta(seconds=retry_delay_s(settings, len(delivery.attempts)))
+    return max(delivery.sent_at, delivery.attempts[-1].at + backoff)
+
+
+def retry_delay_s(settings: Settings, attempts_made: int) -> float:
+    """The wait after the `attempts_made`-th failed attempt: doubled after each."""
+    return settings.webhook_retry_delay_s * 2 ** (attempts_made - 1)
+
+
+@dataclass(frozen=True)
+class FollowingAttempt:
+    """The attempt a failed one calls for."""
+
+    in_s: float
+    attempts_made: int
+    """Attempts recorded before it: its message carries this, and is dropped if it differs."""
+
+
+def attempt_delivery(sessions: sessionmaker[Session], settings: Settings, delivery_pk: int,
+                     attempts_made: int | None = None) -> FollowingAttempt | None:
+    """Makes the delivery's next attempt and records it; the attempt after it, or None when
+    it is done (delivered, failed, refused) or when this message is stale (`attempts_made`
+    differs from the attempts recorded: the sweep sent the delivery again). No transaction is
+    open while the receiver is waited for."""
     with sessions.begin() as session:
         delivery = webhooks_db.get_delivery(session, delivery_pk)
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return None
         attempts_before = len(delivery.attempts)
+        if attempts_made is not None and attempts_made != attempts_before:
+            return None
         summary = _summary(session, settings, delivery)
         allowed_hosts = course_webhooks(session, delivery.assignment).allowed_hosts
         url, delivery_uuid, assignment = delivery.url, delivery.delivery_id, delivery.assignment
@@ -127,7 +167,9 @@ def attempt_delivery(sessions: sessionmaker[Session], settings: Settings,
             response_status=result.status, response_body=result.body, error=result.error))
         if final is not None:
             delivery.status, delivery.finished_at = final, utc_now()
-    return None if final is not None else settings.webhook_retry_delay_s * 2 ** attempts_before
+    if final is not None:
+        return None
+    return FollowingAttempt(retry_delay_s(settings, attempts_before + 1), attempts_before + 1)
 
 
 def _attempt(settings: Settings, assignment: str, url: str, allowed_hosts, delivery_uuid: str,
