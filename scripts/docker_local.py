@@ -5,10 +5,13 @@ makes the local base images from Debian's packages. Stdlib only (it runs before 
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
+import re
 import shutil
 import subprocess
 import time
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,3 +134,58 @@ def make_local_bases() -> None:
             run(["docker", "build", "-q", "--network", "host", "-t", tag, "-f",
                  f"docker/local/{dockerfile}", "docker/local"], capture=True)
 
+
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+
+def compose_v2() -> list[str]:
+    """Compose v2: `docker compose` where installed; else the static binary of Debian trixie's
+    docker-compose package (bookworm packages only 1.29), checked as apt checks it (the
+    release file's signature, then the SHA-256 sums) and cached."""
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    binary = CACHE / "compose-v2" / "docker-compose"
+    if not binary.exists():
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        architecture = run(["dpkg", "--print-architecture"], capture=True).stdout.strip()
+        index_name = f"main/binary-{architecture}/Packages.xz"
+        release = _verified_release("trixie")
+        index = lzma.decompress(_download(f"{DEBIAN_MIRROR}/dists/trixie/{index_name}",
+                                          _sha256_of(release, index_name))).decode()
+        stanza = next(block for block in index.split("\n\n")
+                      if block.startswith("Package: docker-compose\n"))
+        filename = re.search(r"^Filename: (\S+)$", stanza, re.M).group(1)
+        digest = re.search(r"^SHA256: (\w+)$", stanza, re.M).group(1)
+        deb = binary.parent / "docker-compose.deb"
+        deb.write_bytes(_download(f"{DEBIAN_MIRROR}/{filename}", digest))
+        unpacked = binary.parent / "unpacked"
+        shutil.rmtree(unpacked, ignore_errors=True)
+        run(["dpkg-deb", "-x", str(deb), str(unpacked)])
+        (unpacked / "usr/libexec/docker/cli-plugins/docker-compose").rename(binary)
+        shutil.rmtree(unpacked)
+        deb.unlink()
+    return [str(binary)]
+
+
+def _verified_release(suite: str) -> str:
+    """The suite's InRelease file, its signature checked against Debian's keyring."""
+    signed = _download(f"{DEBIAN_MIRROR}/dists/{suite}/InRelease", None)
+    checked = subprocess.run(["gpgv", "--keyring", DEBIAN_KEYRING, "--output", "-", "-"],
+                             input=signed, capture_output=True)
+    if checked.returncode != 0:
+        raise CheckFailed(f"{suite}'s InRelease signature does not verify: {checked.stderr[-500:]!r}")
+    return checked.stdout.decode()
+
+
+def _sha256_of(release: str, name: str) -> str:
+    sums = release.split("SHA256:", 1)[1]
+    return re.search(rf"^ (\w{{64}}) +\d+ {re.escape(name)}$", sums, re.M).group(1)
+
+
+def _download(url: str, sha256: str | None) -> bytes:
+    with urllib.request.urlopen(url, timeout=300) as response:
+        data = response.read()
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise CheckFailed(f"{url}: SHA-256 differs from the signed index")
+    return data

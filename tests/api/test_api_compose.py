@@ -12,11 +12,11 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from api_helpers import REPO
 from app.cli import COMMANDS
 from app.settings import Settings
+from tests.support.paths import REPO_ROOT
 
-COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 GRADER_VARIABLES = {"AUTOGRADER_SANDBOX_DIR", "AUTOGRADER_SANDBOX_MAX_LIMITS"}
 """Variables the engine reads itself (grader/sandbox), not through Settings."""
@@ -80,7 +80,9 @@ def test_api_and_workers_share_one_configuration():
     for name in ("worker", "deliveries"):
         assert {k: api[k] for k in shared} == {k: environment(name)[k] for k in shared}
         # The secrets and the report links come from the host, never from this file.
-        assert {"AUTOGRADER_WEBHOOK_SECRETS", "AUTOGRADER_PUBLIC_URL"} <= passed_through(name)
+        assert {"AUTOGRADER_WEBHOOK_SECRETS", "AUTOGRADER_PUBLIC_URL",
+                "AUTOGRADER_WEBHOOK_ALLOWED_NETWORKS"} <= passed_through(name)
+    assert passed_through("api") == passed_through("deliveries")
 
 
 def test_webhooks_go_out_from_the_delivery_worker_in_the_apis_image():
@@ -88,7 +90,6 @@ def test_webhooks_go_out_from_the_delivery_worker_in_the_apis_image():
     assert command("deliveries") == ["autograder", "worker", "--deliveries"]
     assert deliveries["image"] == SERVICES["api"]["image"]
     assert deliveries["build"] == SERVICES["api"]["build"]
-    assert "AUTOGRADER_WEBHOOK_ALLOWED_NETWORKS" in passed_through("deliveries")
 
 
 def test_api_serves_on_the_published_port_of_the_hosts_loopback_only():
@@ -114,7 +115,8 @@ def test_bases_are_the_public_images_unless_a_variable_says_otherwise():
     for name in ("api", "worker"):
         build = SERVICES[name]["build"]
         assert expand(build["args"]["PYTHON_IMAGE"]) == "python:3.11-slim-bookworm"
-        assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in (REPO / build["dockerfile"]).read_text()
+        dockerfile = (REPO_ROOT / build["dockerfile"]).read_text()
+        assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in dockerfile
 
 
 def test_worker_scales():
@@ -126,7 +128,7 @@ def test_worker_scales():
 
 
 def test_worker_image_has_the_sandbox_and_the_grading_environment():
-    dockerfile = (REPO / SERVICES["worker"]["build"]["dockerfile"]).read_text()
+    dockerfile = (REPO_ROOT / SERVICES["worker"]["build"]["dockerfile"]).read_text()
     assert "bubblewrap" in dockerfile
     for path in ("app", "grader", "hidden_tests"):
         assert f"COPY {path} " in dockerfile
@@ -145,7 +147,7 @@ def test_worker_image_has_the_sandbox_and_the_grading_environment():
 
 
 def test_api_image_installs_the_api_extra_only_and_runs_as_a_user():
-    dockerfile = (REPO / SERVICES["api"]["build"]["dockerfile"]).read_text()
+    dockerfile = (REPO_ROOT / SERVICES["api"]["build"]["dockerfile"]).read_text()
     assert "pip install --no-index --find-links /wheels -e '.[api]'" in dockerfile
     assert "COPY app " in dockerfile and "EXPOSE 8000" in dockerfile
     assert "\nUSER autograder\n" in dockerfile
@@ -154,14 +156,14 @@ def test_api_image_installs_the_api_extra_only_and_runs_as_a_user():
 def test_the_package_alone_is_the_client_and_setup_installs_the_server():
     import tomllib
 
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     assert [d.split(">")[0] for d in project["dependencies"]] == ["httpx"]
     extras = project["optional-dependencies"]
     api, server = " ".join(extras["api"]), " ".join(extras["server"])
     assert "fastapi" in api and "celery" in api and "torch" not in api
     assert "autograder[api]" in extras["server"] and "torch==" in server
-    assert "'.[server,dev]'" in (REPO / "scripts" / "setup").read_text()
-    workflow = (REPO / "docs" / "ci-example.yml").read_text()
+    assert "'.[server,dev]'" in (REPO_ROOT / "scripts" / "setup").read_text()
+    workflow = (REPO_ROOT / "docs" / "ci-example.yml").read_text()
     assert "pip install \"autograder @" in workflow and "[server]" not in workflow
 
 
@@ -170,7 +172,7 @@ def test_ci_example_runs_a_submit_the_client_accepts():
 
     from app.commands import submit
 
-    workflow = yaml.safe_load((REPO / "docs" / "ci-example.yml").read_text())
+    workflow = yaml.safe_load((REPO_ROOT / "docs" / "ci-example.yml").read_text())
     runs = [step["run"] for job in workflow["jobs"].values() for step in job["steps"]
             if "autograder submit" in step.get("run", "")]
     assert len(runs) == 1
