@@ -30,7 +30,6 @@ import argparse
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,10 +38,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's packages
 
-AUTOGRADER = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
+from tests.support.databases import POSTGRES_ADMIN_URL, scratch_database  # noqa: E402
+from tests.support.loopback import free_port  # noqa: E402
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT  # noqa: E402
+from tests.support.polling import wait_until  # noqa: E402
+
 UPLOADERS = 8
 """Threads sending a burst's uploads."""
 SLOW_EVERY = 5
@@ -53,22 +55,6 @@ FAULTS = ("worker-kill", "redis-kill", "api-restart", "db-terminate")
 SERVICE_TIMINGS = {"AUTOGRADER_SWEEP_INTERVAL_S": "2", "AUTOGRADER_LEASE_S": "6",
                    "AUTOGRADER_UNCONFIRMED_AFTER_S": "3", "AUTOGRADER_TASK_RETRY_DELAY_S": "1"}
 """Short for a run of seconds; a sweep finds a dead worker within lease + sweep = 8 s."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.2):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 class Deployment:
@@ -115,7 +101,7 @@ class Deployment:
 
     def start_api(self) -> None:
         import httpx
-        self.api = self._spawn("api", [*AUTOGRADER, "serve", "--port", str(self.api_port)])
+        self.api = self._spawn("api", [*AUTOGRADER_COMMAND, "serve", "--port", str(self.api_port)])
 
         def healthy() -> bool:
             try:
@@ -127,11 +113,11 @@ class Deployment:
     def start_worker(self) -> None:
         self.workers_started += 1
         self.worker = self._spawn(f"worker-{self.workers_started}", [
-            *AUTOGRADER, "worker", "--concurrency", str(self.concurrency)])
+            *AUTOGRADER_COMMAND, "worker", "--concurrency", str(self.concurrency)])
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.work / f"{name}.log", "ab")
-        return subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log,
+        return subprocess.Popen(argv, cwd=REPO_ROOT, env=self.env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     @staticmethod
@@ -378,18 +364,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=2,
                         help="grades at once in the worker")
     parser.add_argument("--logs", type=Path, help="keep the logs of the run in this directory")
-    parser.add_argument("--postgres", default=os.environ.get(
-        "AUTOGRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN_URL,
+                        help="a PostgreSQL URL whose user may CREATE DATABASE")
     args = parser.parse_args()
     import tempfile
 
-    import sqlalchemy as sa
-    name = f"faults_{secrets.token_hex(4)}"
-    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(args.postgres).set(database=name).render_as_string(False)
-    with tempfile.TemporaryDirectory(prefix="faults-") as work:
+    with (scratch_database("faults", args.postgres) as url,
+          tempfile.TemporaryDirectory(prefix="faults-") as work):
         if args.logs:
             args.logs.mkdir(parents=True, exist_ok=True)
         deployment = Deployment(url, args.logs or Path(work), concurrency=args.concurrency)
@@ -404,9 +385,6 @@ def main() -> int:
                 print(figures.row(), f"[{time.monotonic() - started:.0f} s]", flush=True)
         finally:
             deployment.shutdown()
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     return 0
 
 

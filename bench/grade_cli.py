@@ -17,13 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-AUTOGRADER = str(Path(sys.executable).parent / "autograder")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's packages
+
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT  # noqa: E402
 
 
 def timed(argv: list[str]) -> float:
     start = time.perf_counter()
-    result = subprocess.run(argv, cwd=REPO, capture_output=True)
+    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.decode()[-500:]}")
@@ -32,7 +33,6 @@ def timed(argv: list[str]) -> float:
 
 def sandbox_start_s() -> float:
     """One sandbox run of the mlp harness whose submission raises at import."""
-    sys.path.insert(0, str(REPO))
     from grader.assignment import load_assignment
     from grader.sandbox import SandboxJob, run_job
 
@@ -51,7 +51,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    grade = [AUTOGRADER, "grade", "--seed", "1", "--json", "--artifacts", "/tmp/autograder-bench"]
+    grade = [*AUTOGRADER_COMMAND, "grade", "--seed", "1", "--json", "--artifacts",
+             "/tmp/autograder-bench"]
     measures = {
         "mlp": lambda: timed(grade + ["--mlp", "reference/mlp.py"]),
         "both": lambda: timed(grade + ["--mlp", "reference/mlp.py", "--gd", "reference/gd.py"]),

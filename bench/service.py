@@ -27,7 +27,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,14 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's packages
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cpu import CpuGroup, service_cpu_s  # noqa: E402
 from memory import PeakMemory  # noqa: E402
+from tests.support.loopback import free_port  # noqa: E402
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT  # noqa: E402
 
-AUTOGRADER = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
 POLL_S = 0.05
 """Client poll interval one at a time: adds at most 50 ms to the client's time (at 10 ms
 the polling alone took ~15% of a core from the graders); the service's own created_at to
@@ -131,7 +130,7 @@ class Service:
             "AUTOGRADER_WARM_ZYGOTES": str(args.zygotes),
         }
         (work / "jobs").mkdir(mode=0o711)
-        self.port = _free_port()
+        self.port = free_port()
         self.api: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.students: list[str] = []
@@ -163,9 +162,9 @@ class Service:
 
     def start_api(self) -> None:
         log = open(self.work / "api.log", "ab")
-        self.api = subprocess.Popen([*AUTOGRADER, "serve", "--port", str(self.port)], cwd=REPO,
-                                    env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+        self.api = subprocess.Popen([*AUTOGRADER_COMMAND, "serve", "--port", str(self.port)],
+                                    cwd=REPO_ROOT, env=self.env, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
         self.cpu["api"].add(self.api.pid)  # before it has started anything
         import httpx
         deadline = time.monotonic() + 60
@@ -189,9 +188,8 @@ class Service:
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         log = open(self.work / f"worker-{'warm' if warm else 'cold'}.log", "ab")
         self.worker = subprocess.Popen(
-            [str(Path(sys.executable).parent / "autograder"), "worker",
-             "--concurrency", str(self.args.concurrency)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [*AUTOGRADER_COMMAND, "worker", "--concurrency", str(self.args.concurrency)],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.cpu["worker"].add(self.worker.pid)  # before it forks its pool or any sandbox
         if warm:
             # Every prefork child builds its pool at start; wait for all zygotes to say hello.
@@ -236,12 +234,6 @@ class Service:
 
     def roots(self) -> list[int]:
         return [p.pid for p in (self.api, self.worker) if p is not None]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _count_zygotes(root: int) -> int:
@@ -405,8 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-burst", type=int, default=20)
     args = parser.parse_args(argv)
 
-    mlp = {"mlp.py": (REPO / "reference" / "mlp.py").read_bytes()}
-    both = {**mlp, "gd.py": (REPO / "reference" / "gd.py").read_bytes()}
+    mlp = {"mlp.py": (REPO_ROOT / "reference" / "mlp.py").read_bytes()}
+    both = {**mlp, "gd.py": (REPO_ROOT / "reference" / "gd.py").read_bytes()}
     total = (args.sequential + args.burst + args.gd_sequential + args.gd_burst
              + args.cold_sequential + args.cold_burst + 3 * args.concurrency)
     work = Path(tempfile.mkdtemp(prefix="autograder-bench-", dir="/tmp"))

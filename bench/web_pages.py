@@ -12,7 +12,6 @@ through the sign-in form, and prints the median and slowest time of each page an
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics
@@ -22,11 +21,10 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's packages
 
-POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.support.databases import scratch_database  # noqa: E402
+
 MISTAKES = {
     "mlp.linear.backward": [
         "grads['dJdb1'] is averaged over the batch; the bias gradient is the sum",
@@ -130,18 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
 
-    import sqlalchemy as sa
-
     from app.db.migrate import upgrade_to_head
     from app.main import create_app
     from app.settings import Settings
 
-    name = f"autograder_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
-    try:
+    with scratch_database("autograder_bench") as url:
         upgrade_to_head(url)
         started = time.perf_counter()
         ta_token, student_token = seed_class(url, args.students, args.per_student)
@@ -161,10 +152,6 @@ def main(argv: list[str] | None = None) -> int:
             print(time_page(client, path, args.runs))
         for client in (ta, student):
             client.__exit__(None, None, None)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     return 0
 
 

@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 from app.settings import Settings
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("AUTOGRADER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 """Redis of the tests: a db number of its own, and every key under a per-run prefix."""
-AUTOGRADER = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
-"""The `autograder` command of this interpreter (not `python -m app.cli`, which would load
-app.cli twice, as __main__ and as app.cli, and so miss its own UsageError)."""
 IDLE_QUEUE = "no-worker"
 """Queue of the tests that need no grade: no worker listens, so no CPU is spent on them."""
 
@@ -65,8 +59,9 @@ class WorkerProcess:
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
-            [*AUTOGRADER, "worker", *options], cwd=REPO, env=worker_env(settings, **env),
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [*AUTOGRADER_COMMAND, "worker", *options], cwd=REPO_ROOT,
+            env=worker_env(settings, **env), stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)
 
     def kill(self) -> None:
         """SIGKILL to the worker and its pool children: no warm shutdown, no ack."""
@@ -85,19 +80,3 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def wait_for(predicate, timeout_s: float, interval_s: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

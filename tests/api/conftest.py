@@ -4,7 +4,6 @@ server, and real `autograder worker` processes."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import uuid
@@ -24,10 +23,11 @@ from app.main import create_app
 from app.services.users import create_user
 from app.settings import Settings
 from grader.assignment import HIDDEN_TESTS_DIR
-from api_helpers import (IDLE_QUEUE, REDIS_URL, Users, WorkerProcess, free_port, make_settings,
-                         wait_for)
-POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from api_helpers import IDLE_QUEUE, REDIS_URL, Users, WorkerProcess, make_settings
+from tests.support.databases import scratch_database
+from tests.support.loopback import free_port
+from tests.support.polling import wait_until
+
 TABLES = ["webhook_attempts", "webhook_deliveries", "course_webhooks", "artifacts", "grades",
           "submission_files", "submission_events", "submissions", "users"]
 
@@ -53,19 +53,8 @@ def key_prefix():
 @pytest.fixture(scope="session")
 def postgres_url():
     """A database of its own on the machine's PostgreSQL, dropped at the end."""
-    name = f"autograder_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed (scripts/services starts "
-                    f"it): {error}")
-    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("autograder_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -192,7 +181,7 @@ def serve(settings):
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))
-        wait_for(lambda: server.started, 20, what="uvicorn to start")
+        wait_until(lambda: server.started, 20, what="uvicorn to start")
         return f"http://127.0.0.1:{port}"
 
     yield start

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from api_helpers import AUTOGRADER, REPO
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT
 
 
 CLIENT_ONLY = [sys.executable, "-c", (
@@ -35,8 +35,8 @@ def autograder(*args: str, database_url: str | None = None, client_only: bool = 
     variables = {**os.environ, **env, "AUTOGRADER_ENVIRONMENT": "test"}
     if database_url:
         variables["AUTOGRADER_DATABASE_URL"] = database_url
-    program = CLIENT_ONLY if client_only else API_ONLY if api_only else AUTOGRADER
-    return subprocess.run([*program, *args], cwd=REPO,
+    program = CLIENT_ONLY if client_only else API_ONLY if api_only else AUTOGRADER_COMMAND
+    return subprocess.run([*program, *args], cwd=REPO_ROOT,
                           env=variables, capture_output=True, text=True, timeout=300)
 
 
@@ -100,7 +100,7 @@ def test_submit_refused_by_the_server_is_exit_2_with_its_detail(serve, users, tm
                       "--token", users["alice"])
     assert done.returncode == 2
     assert done.stderr.strip() == "autograder submit: mlp.py is empty (HTTP 422)"
-    bad_token = autograder("submit", "--mlp", str(REPO / "reference" / "mlp.py"),
+    bad_token = autograder("submit", "--mlp", str(REPO_ROOT / "reference" / "mlp.py"),
                            "--server", server, "--token", "ag_wrong")
     assert bad_token.returncode == 2 and "unknown API token (HTTP 401)" in bad_token.stderr
 
@@ -112,8 +112,8 @@ def test_submit_wait_prints_the_table_and_writes_junit(serve, users, grading_wor
     server = serve(queue_name="grading")
     junit = tmp_path / "report.xml"
     # Run as from a client-only install, as students and CI jobs have it.
-    done = autograder("submit", "--mlp", str(REPO / "reference" / "mlp.py"), "--server", server,
-                      "--wait", "--junit", str(junit), client_only=True,
+    done = autograder("submit", "--mlp", str(REPO_ROOT / "reference" / "mlp.py"),
+                      "--server", server, "--wait", "--junit", str(junit), client_only=True,
                       AUTOGRADER_TOKEN=users["alice"])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "mlp.relu.backward" in done.stdout and "passed" in done.stdout
@@ -160,20 +160,29 @@ def test_an_api_only_install_adds_users_and_refuses_to_grade(database_url, sessi
 
 def test_an_api_only_install_sends_webhooks_but_does_not_grade():
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_BROKER_URL"}
-    grading = subprocess.run([*API_ONLY, "worker"], cwd=REPO, env=env, capture_output=True,
+    grading = subprocess.run([*API_ONLY, "worker"], cwd=REPO_ROOT, env=env, capture_output=True,
                              text=True, timeout=60)
     assert grading.returncode == 1 and "(numpy is not installed)" in grading.stderr
     # The delivery worker gets past the install check to its own: it needs the broker only.
     # (scripts/compose-check runs it from the API's image and receives a webhook from it.)
-    deliveries = subprocess.run([*API_ONLY, "worker", "--deliveries"], cwd=REPO, env=env,
+    deliveries = subprocess.run([*API_ONLY, "worker", "--deliveries"], cwd=REPO_ROOT, env=env,
                                 capture_output=True, text=True, timeout=60)
     assert deliveries.returncode == 2 and "set AUTOGRADER_BROKER_URL" in deliveries.stderr
 
 
+def test_an_api_only_install_serves_only_with_a_broker(database_url, sessions):
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_BROKER_URL"}
+    env.update(AUTOGRADER_DATABASE_URL=database_url, AUTOGRADER_ENVIRONMENT="test")
+    done = subprocess.run([*API_ONLY, "serve", "--port", "9"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "set AUTOGRADER_BROKER_URL" in done.stderr and "numpy is not installed" in done.stderr
+
+
 def test_worker_without_a_broker_is_exit_2():
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_BROKER_URL"}
-    done = subprocess.run([*AUTOGRADER, "worker"], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run([*AUTOGRADER_COMMAND, "worker"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "set AUTOGRADER_BROKER_URL" in done.stderr
 
 

@@ -14,16 +14,14 @@ while Redis was down until stuck_after_s (30 min)."""
 from __future__ import annotations
 
 import sys
-import uuid
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from api_helpers import REPO
-from conftest import POSTGRES_ADMIN_URL
+from tests.support.databases import POSTGRES_ADMIN_URL, scratch_database
+from tests.support.paths import REPO_ROOT
 
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
 import faults  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -40,22 +38,15 @@ GRADED_WITHIN_S = 120
 def deployment(tmp_path_factory):
     """A database of its own (the shared test database is emptied between tests, and its
     rows would outlive them here), dropped at the end."""
-    name = f"autograder_crashes_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
-    service = faults.Deployment(url, tmp_path_factory.mktemp("crashes"), concurrency=1)
-    try:
-        service.start()
-        roster = faults.Roster(service, 1 + UPLOADS * len(faults.FAULTS))
-        faults.warm_up(service, roster)
-        yield service, roster
-    finally:
-        service.shutdown()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("autograder_crashes") as url:
+        service = faults.Deployment(url, tmp_path_factory.mktemp("crashes"), concurrency=1)
+        try:
+            service.start()
+            roster = faults.Roster(service, 1 + UPLOADS * len(faults.FAULTS))
+            faults.warm_up(service, roster)
+            yield service, roster
+        finally:
+            service.shutdown()
 
 
 @pytest.mark.parametrize("fault", faults.FAULTS)

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 
 from api_helpers import upload
 from app.db.models import Submission
-from conftest import POSTGRES_ADMIN_URL
+from tests.support.databases import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 

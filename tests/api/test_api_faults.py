@@ -9,7 +9,9 @@ import uuid
 
 import pytest
 
-from api_helpers import REPO, upload, wait_for
+from api_helpers import upload
+from tests.support.paths import REPO_ROOT
+from tests.support.polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -26,9 +28,9 @@ def test_sandbox_fault_is_retried_then_stored_as_error(make_client, settings, st
     api = make_client(queue_name=faulty.queue_name)
     worker = start_worker(faulty, PATH=str(tmp_path))  # no bwrap to be found
     submission = upload(api, users["alice"],
-                        {"mlp": (REPO / "reference" / "mlp.py").read_bytes()}).json()["id"]
-    body = wait_for(lambda: (b := read(api, users, submission))["status"] == "error" and b,
-                    90, interval_s=0.3, what=f"the error\n{worker.log()[-3000:]}")
+                        {"mlp": (REPO_ROOT / "reference" / "mlp.py").read_bytes()}).json()["id"]
+    body = wait_until(lambda: (b := read(api, users, submission))["status"] == "error" and b,
+                      90, interval_s=0.3, what=f"the error\n{worker.log()[-3000:]}")
     assert body["score"] is None and body["max_score"] is None
     assert body["report"]["status"] == "error"
     assert any("not your fault" in error for error in body["report"]["errors"])
@@ -46,8 +48,8 @@ def test_students_own_error_is_graded_without_retry(make_client, settings, start
     worker = start_worker(own)
     broken = b"import numpy as np\n\nclass Linear(\n"  # a syntax error
     submission = upload(api, users["alice"], {"mlp": broken}).json()["id"]
-    body = wait_for(lambda: (b := read(api, users, submission))["status"] in ("graded", "error")
-                    and b, 90, interval_s=0.3, what="the grade")
+    body = wait_until(lambda: (b := read(api, users, submission))["status"] in ("graded", "error")
+                      and b, 90, interval_s=0.3, what="the grade")
     assert "retrying" not in worker.log()
     # Nothing of the file could run: the engine says `error`, in the student's words.
     assert body["status"] == "error" and body["score"] is None
@@ -62,11 +64,11 @@ def test_a_file_that_crashed_the_integrity_scan_is_graded_without_retry(
     own = settings.model_copy(update={"queue_name": f"deep-{uuid.uuid4().hex[:6]}"})
     api = make_client(queue_name=own.queue_name)
     worker = start_worker(own)
-    source = (REPO / "reference" / "mlp.py").read_bytes() + \
+    source = (REPO_ROOT / "reference" / "mlp.py").read_bytes() + \
         b"\nx = " + b" + ".join([b"1"] * 600) + b"\n"
     submission = upload(api, users["alice"], {"mlp": source}).json()["id"]
-    body = wait_for(lambda: (b := read(api, users, submission))["status"] in ("graded", "error")
-                    and b, 120, interval_s=0.3, what=f"the grade\n{worker.log()[-3000:]}")
+    body = wait_until(lambda: (b := read(api, users, submission))["status"] in ("graded", "error")
+                      and b, 120, interval_s=0.3, what=f"the grade\n{worker.log()[-3000:]}")
     assert "retrying" not in worker.log()
     assert body["status"] == "graded" and body["score"] == body["max_score"] == 80
 
@@ -83,8 +85,8 @@ def test_a_fault_that_repeats_identically_is_stored_at_once(make_client, setting
     worker = start_worker(faulty, AUTOGRADER_SANDBOX_MAX_LIMITS="no_such_limit=1")
     submission = upload(api, users["alice"], {"mlp": b"x = 1\n"}).json()["id"]
     # With three retries (5 + 10 + 20 s) it would take 35 s.
-    body = wait_for(lambda: (b := read(api, users, submission))["status"] == "error" and b,
-                    20, interval_s=0.3, what=f"the error\n{worker.log()[-3000:]}")
+    body = wait_until(lambda: (b := read(api, users, submission))["status"] == "error" and b,
+                      20, interval_s=0.3, what=f"the error\n{worker.log()[-3000:]}")
     assert "retrying" not in worker.log()
     assert "repeats identically" in worker.log()
     assert body["score"] is None and body["report"]["status"] == "error"

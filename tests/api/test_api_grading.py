@@ -8,7 +8,9 @@ import json
 import psutil
 import pytest
 
-from api_helpers import REPO, upload, wait_for
+from api_helpers import upload
+from tests.support.paths import REPO_ROOT
+from tests.support.polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -25,7 +27,7 @@ def follow(api, headers, submission_id: int) -> tuple[list[str], dict]:
             seen.append(body["status"])
         return body if body["status"] in ("graded", "error") else None
 
-    body = wait_for(finished, GRADE_TIMEOUT_S, interval_s=0.05, what="the grade")
+    body = wait_until(finished, GRADE_TIMEOUT_S, interval_s=0.05, what="the grade")
     return seen, body
 
 
@@ -39,7 +41,7 @@ def log_entries(worker) -> list[dict]:
 
 
 def reference(name: str) -> bytes:
-    return (REPO / "reference" / name).read_bytes()
+    return (REPO_ROOT / "reference" / name).read_bytes()
 
 
 @pytest.mark.parametrize("files", [["mlp"], ["gd"], ["mlp", "gd"]],

@@ -4,26 +4,42 @@ an upload that cancels the student's earlier queued one when only the latest cou
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
-import time
 from datetime import datetime, timedelta
 
 import pytest
 import redis
 from sqlalchemy import select
 
-from api_helpers import AUTOGRADER, IDLE_QUEUE, REDIS_URL, REPO, upload, wait_for, worker_env
+from api_helpers import IDLE_QUEUE, REDIS_URL, upload, worker_env
 from app.clock import utc_now
 from app.db.enums import SubmissionStatus
 from app.db.models import Grade, Submission
 from app.services.admission import release_stranded
 from app.services.requeue import requeue_stuck
 from app.services.users import create_user
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT
+from tests.support.polling import wait_until
 
 SOURCE = b"x = 1\n"
 SLEEPS_8_S = b"import time\ntime.sleep(8)\n"
 """An mlp.py whose import takes 8 s: a grade that is surely still running when read."""
+
+
+def left_alone(worker, submission_id: int) -> bool:
+    """Whether the worker took this submission's message and logged that it had nothing to
+    grade (its JSON log: one object a line)."""
+    for line in worker.log().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # Celery's own lines are not JSON
+        if (entry.get("submission_id") == submission_id
+                and entry.get("message", "").startswith("nothing to grade")):
+            return True
+    return False
 
 
 def read(api, users, name, submission_id) -> dict:
@@ -108,8 +124,8 @@ def test_one_students_uploads_do_not_hold_back_the_class(grading_api, users, ses
              for _ in range(4)]
     bob = upload(grading_api, users["bob"], {"mlp": SOURCE}).json()["id"]
     everyone = [*alice, bob]
-    wait_for(lambda: all(read(grading_api, users, "tess", i)["status"] == "graded"
-                         for i in everyone), 180, interval_s=1, what="five grades")
+    wait_until(lambda: all(read(grading_api, users, "tess", i)["status"] == "graded"
+                           for i in everyone), 180, interval_s=1, what="five grades")
     with sessions() as session:
         started = {s.id: s.started_at for s in session.scalars(
             select(Submission).where(Submission.id.in_(everyone)))}
@@ -123,8 +139,8 @@ def test_one_students_uploads_do_not_hold_back_the_class(grading_api, users, ses
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_estimate_counts_the_running_grade_and_the_graders(grading_api, users):
     slow = upload(grading_api, users["bob"], {"mlp": SLEEPS_8_S}).json()["id"]
-    wait_for(lambda: read(grading_api, users, "bob", slow)["status"] == "running", 60,
-             interval_s=0.05, what="the slow grade to start")
+    wait_until(lambda: read(grading_api, users, "bob", slow)["status"] == "running", 60,
+               interval_s=0.05, what="the slow grade to start")
     second, third = (upload(grading_api, users[name], {"mlp": SOURCE}).json()
                      for name in ("alice", "bob"))
     now = utc_now()
@@ -149,12 +165,13 @@ def test_submit_wait_prints_the_place_in_line(serve, users, grading_worker, grad
                                               tmp_path):
     server = serve(queue_name="grading")
     slow = upload(grading_api, users["bob"], {"mlp": SLEEPS_8_S}).json()["id"]
-    wait_for(lambda: read(grading_api, users, "bob", slow)["status"] == "running", 60,
-             interval_s=0.05, what="the slow grade to start")
+    wait_until(lambda: read(grading_api, users, "bob", slow)["status"] == "running", 60,
+               interval_s=0.05, what="the slow grade to start")
     source = tmp_path / "mlp.py"
     source.write_bytes(SOURCE)
-    done = subprocess.run([*AUTOGRADER, "submit", "--mlp", str(source), "--server", server,
-                           "--wait"], cwd=REPO, capture_output=True, text=True, timeout=120,
+    done = subprocess.run([*AUTOGRADER_COMMAND, "submit", "--mlp", str(source), "--server",
+                           server, "--wait"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120,
                           env={**worker_env(grading_api.app.state.settings),
                                "AUTOGRADER_TOKEN": users["alice"]})
     assert done.returncode == 0, done.stdout + done.stderr
@@ -168,11 +185,11 @@ def test_submit_wait_prints_the_place_in_line(serve, users, grading_worker, grad
 @pytest.mark.sandbox
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_an_upload_cancels_the_earlier_queued_one_when_only_the_latest_counts(
-        grading_api, users, sessions, assignment_with):
+        grading_api, grading_worker, users, sessions, assignment_with):
     latest_only = assignment_with(only_latest_counts="true")
     busy = upload(grading_api, users["bob"], {"mlp": SLEEPS_8_S}).json()["id"]
-    wait_for(lambda: read(grading_api, users, "bob", busy)["status"] == "running", 60,
-             interval_s=0.05, what="the slot to be taken")
+    wait_until(lambda: read(grading_api, users, "bob", busy)["status"] == "running", 60,
+               interval_s=0.05, what="the slot to be taken")
     # bob's running grade is not cancelled by his next upload: only queued ones are.
     bob_next = upload(grading_api, users["bob"], {"mlp": SOURCE},
                       assignment=latest_only).json()["id"]
@@ -189,11 +206,12 @@ def test_an_upload_cancels_the_earlier_queued_one_when_only_the_latest_counts(
     listed = grading_api.get("/api/v1/submissions", headers=users.headers("alice")).json()
     assert [(s["id"], s["status"]) for s in listed] == [(second["id"], "queued"),
                                                         (first["id"], "cancelled")]
-    wait_for(lambda: all(read(grading_api, users, "tess", i)["status"] == "graded"
-                         for i in (busy, bob_next, second["id"])), 120, interval_s=0.5,
-             what="the grades")
+    wait_until(lambda: all(read(grading_api, users, "tess", i)["status"] == "graded"
+                           for i in (busy, bob_next, second["id"])), 120, interval_s=0.5,
+               what="the grades")
     # Its message was in the broker already: the worker took it and left it alone.
-    time.sleep(1)
+    wait_until(lambda: left_alone(grading_worker, first["id"]), 60,
+               what="the worker to take the cancelled submission's message and leave it")
     assert read(grading_api, users, "alice", first["id"])["status"] == "cancelled"
     with sessions() as session:
         assert session.scalar(select(Grade).where(Grade.submission_id == first["id"])) is None
@@ -212,12 +230,12 @@ def test_submit_wait_says_so_when_a_later_upload_cancelled_it(serve, api, users,
     source = tmp_path / "mlp.py"
     source.write_bytes(SOURCE)
     waiting = subprocess.Popen(
-        [*AUTOGRADER, "submit", "--mlp", str(source), "--assignment", latest_only, "--server",
-         server, "--wait", "--timeout", "60"], cwd=REPO, stdout=subprocess.PIPE,
+        [*AUTOGRADER_COMMAND, "submit", "--mlp", str(source), "--assignment", latest_only,
+         "--server", server, "--wait", "--timeout", "60"], cwd=REPO_ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env={**os.environ, "AUTOGRADER_TOKEN": users["alice"]})
     try:
-        first = wait_for(lambda: api.get("/api/v1/submissions", headers=users.headers("alice"))
-                         .json(), 30, what="the first upload")[0]["id"]
+        first = wait_until(lambda: api.get("/api/v1/submissions", headers=users.headers("alice"))
+                           .json(), 30, what="the first upload")[0]["id"]
         later = upload(api, users["alice"], {"mlp": SOURCE}, assignment=latest_only).json()["id"]
         out, err = waiting.communicate(timeout=30)
     finally:

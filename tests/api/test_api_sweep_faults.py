@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 import redis
 
-from api_helpers import REDIS_URL, free_port, upload
+from api_helpers import REDIS_URL, upload
 from app.clock import utc_now
 from app.db.models import Submission
 from app.queue import GradeQueue, make_celery
 from app.services.grading import begin_grading, store_grade
 from app.api.requeue_timer import sweep_once
 from test_api_queue import _report
+from tests.support.loopback import free_port
 
 SOURCE = b"x = 1\n"
 

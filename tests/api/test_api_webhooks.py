@@ -5,6 +5,7 @@ the way of grading. The receiver is a real HTTP server on 127.0.0.1, the workers
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -17,7 +18,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from api_helpers import REDIS_URL, free_port, upload, wait_for
+from api_helpers import REDIS_URL, upload
 from app.api.requeue_timer import sweep_once
 from app.clock import utc_now
 from app.queue import GradeQueue, make_celery
@@ -27,6 +28,8 @@ from app.services.webhooks import attempt_delivery
 from app.unit_of_work import commit_then_enqueue
 from app.webhooks.signing import signature_matches
 from test_api_queue import _report
+from tests.support.loopback import free_port
+from tests.support.polling import wait_until
 
 SOURCE = b"x = 1\n"
 SECRET = secrets.token_hex(32)
@@ -141,7 +144,7 @@ def test_a_stored_grade_is_told_signed_to_the_course_and_the_callback(
                       callback_url=receiver.url("/ok?from=ci"))
     assert accepted.status_code == 202, accepted.text
     submission = accepted.json()["id"]
-    wait_for(lambda: len(receiver.at("/ok")) == 2, 120, interval_s=0.2, what="two deliveries")
+    wait_until(lambda: len(receiver.at("/ok")) == 2, 120, interval_s=0.2, what="two deliveries")
     stored = api.get(f"/api/v1/submissions/{submission}", headers=users.headers("tess")).json()
     assert stored["status"] == "graded"
     for request in receiver.at("/ok"):
@@ -182,10 +185,10 @@ def test_deliveries_retry_after_a_500_and_a_timeout_and_follow_no_redirect(
     urls = [receiver.url(p) for p in ("/fail-once", "/slow-once", "/redirect")]
     set_course_urls(api, users, urls)
     submission = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
-    wait_for(lambda: graded(api, users, submission), 120, interval_s=0.5, what="the grade")
-    wait_for(lambda: all(d["status"] != "pending"
-                         for d in deliveries(api, users, "hw1", submission)), 60,
-             interval_s=0.5, what="the deliveries to finish")
+    wait_until(lambda: graded(api, users, submission), 120, interval_s=0.5, what="the grade")
+    wait_until(lambda: all(d["status"] != "pending"
+                           for d in deliveries(api, users, "hw1", submission)), 60,
+               interval_s=0.5, what="the deliveries to finish")
     by_url = {d["url"]: d for d in deliveries(api, users, "hw1", submission)}
     failed_once, slow_once, redirect = (by_url[url] for url in urls)
     assert failed_once["status"] == "delivered"
@@ -214,10 +217,10 @@ def test_a_receiver_that_never_answers_does_not_slow_grading(
     start_worker(settings.model_copy(update=overrides), "--deliveries")
     set_course_urls(api, users, [receiver.url("/hang")])
     told = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
-    wait_for(lambda: receiver.at("/hang"), 120, interval_s=0.2, what="the hanging delivery")
+    wait_until(lambda: receiver.at("/hang"), 120, interval_s=0.2, what="the hanging delivery")
     accepted_at = time.monotonic()
     after = upload(api, users["bob"], {"mlp": SOURCE}).json()["id"]
-    wait_for(lambda: graded(api, users, after), 60, interval_s=0.2, what="the next grade")
+    wait_until(lambda: graded(api, users, after), 60, interval_s=0.2, what="the next grade")
     # The delivery waits up to 60 s on the receiver; the next grade did not wait for it
     # (with one grading slot, it would have if deliveries ran there).
     assert time.monotonic() - accepted_at < 30
@@ -294,6 +297,52 @@ def test_a_delivery_lost_on_the_way_to_redis_is_sent_by_the_sweep(make_client, s
     finally:
         waiting.delete(key)
         waiting.close()
+
+
+def test_a_delivery_whose_worker_died_holding_its_retry_is_sent_again(make_client, settings,
+                                                                      sessions, users):
+    overrides = webhook_settings(webhook_retry_delay_s=0.2, webhook_overdue_after_s=2.0)
+    quick = settings.model_copy(update=overrides)
+    api = make_client(**overrides)
+    set_course_urls(api, users, ["http://127.0.0.1:9/hook"])  # nothing listens there
+    submission = upload(api, users["alice"], {"mlp": SOURCE}).json()["id"]
+    waiting = redis.Redis.from_url(REDIS_URL)
+    key = settings.broker_key_prefix + settings.webhook_queue_name
+    waiting.delete(key)  # what earlier tests' grades sent and no delivery worker took
+    try:
+        with sessions() as session:  # the grade is stored and its delivery sent
+            job = begin_grading(session, submission, 1, utc_now())
+            store_grade(session, job, _report(10.0), 1.0, utc_now())
+            commit_then_enqueue(session, GradeQueue(make_celery(quick), quick))
+        ((pk, attempts_made),) = [message_args(raw) for raw in waiting.lrange(key, 0, -1)]
+        assert attempts_made == 0
+        waiting.delete(key)  # a delivery worker took it, and then:
+        first = attempt_delivery(sessions, quick, pk, attempts_made=0)
+        assert (first.in_s, first.attempts_made) == (0.2, 1)
+        # ...died holding the retry. Not overdue yet: nothing is sent.
+        sweep_once(api.app.state)
+        assert waiting.llen(key) == 0
+        # Overdue (0.2 s of backoff + 2 s): the sweep sends it again, with the attempts made.
+        wait_until(lambda: sweep_once(api.app.state) is not None and waiting.llen(key) == 1,
+                   15, interval_s=0.2, what="the sweep to send the overdue delivery again")
+        assert [message_args(raw) for raw in waiting.lrange(key, 0, -1)] == [[pk, 1]]
+        sweep_once(api.app.state)
+        assert waiting.llen(key) == 1  # sent again once, not on every sweep
+        # The dead worker's message, if Redis ever hands it on, is stale and dropped...
+        assert attempt_delivery(sessions, quick, pk, attempts_made=0) is None
+        # ...while the one the sweep sent makes the next attempt.
+        second = attempt_delivery(sessions, quick, pk, attempts_made=1)
+        assert (second.in_s, second.attempts_made) == (0.4, 2)
+        (delivery,) = deliveries(api, users, "hw1", submission)
+        assert len(delivery["attempts"]) == 2 and delivery["status"] == "pending"
+    finally:
+        waiting.delete(key)
+        waiting.close()
+
+
+def message_args(raw: bytes) -> list:
+    """The task arguments of a Celery message as Redis holds it."""
+    return json.loads(base64.b64decode(json.loads(raw)["body"]))[0]
 
 
 def test_a_repeated_idempotency_key_with_another_callback_url_is_refused(make_client, users):

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from api_helpers import REPO
+from tests.support.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sandbox,
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
@@ -18,9 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sandbox,
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 GRADE_TIMEOUT_MS = 240_000
-BUGGY_MLP = REPO / "tests" / "realistic" / "mlp" / "b15_mean_in_backward.py"
+BUGGY_MLP = REPO_ROOT / "tests" / "realistic" / "mlp" / "b15_mean_in_backward.py"
 """Divides every gradient by the batch size in backward(): named mistakes in three items."""
 
 
@@ -93,8 +93,8 @@ def test_student_and_ta_in_a_browser(serve, grading_worker, users, open_page):
     assert student.get_by_role("heading", name="Homework 1").is_visible()
 
     # The reference files with the file pickers: every item passes, gd.png inline.
-    student.set_input_files("#mlp", str(REPO / "reference" / "mlp.py"))
-    student.set_input_files("#gd", str(REPO / "reference" / "gd.py"))
+    student.set_input_files("#mlp", str(REPO_ROOT / "reference" / "mlp.py"))
+    student.set_input_files("#gd", str(REPO_ROOT / "reference" / "gd.py"))
     student.get_by_role("button", name="Submit for grading").click()
     student.wait_for_url("**/submissions/*")
     student.evaluate("window.stillTheSamePage = true")

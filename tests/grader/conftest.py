@@ -2,23 +2,13 @@
 memoized grade so each distinct submission runs in the sandbox once per session (each run
 imports torch: about 3 s)."""
 
-import os
-import sys
-from pathlib import Path
-
 import pytest
 
 from grader import grade
 from grader.assignment import load_assignment
+from grader_helpers import SEED
+from tests.support.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
-# The installed console script, run as students and CI run it (`python -m app.cli` would
-# load app.cli twice, as __main__ and as app.cli, and its UsageError would not be caught).
-AUTOGRADER = str(Path(sys.executable).parent / "autograder")
-# The seed of the sandboxed tests: any seed must do (tests/grader/test_tolerance.py checks
-# many for the tolerance); one fixed seed keeps the runs few and failures reproducible.
-# AUTOGRADER_TEST_SEED runs them with another seed.
-SEED = int(os.environ.get("AUTOGRADER_TEST_SEED", "20261125"))
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +23,12 @@ def settings(assignment):
 
 @pytest.fixture(scope="session")
 def reference_source() -> str:
-    return (REPO / "reference" / "mlp.py").read_text()
+    return (REPO_ROOT / "reference" / "mlp.py").read_text()
 
 
 @pytest.fixture(scope="session")
 def handout_source() -> str:
-    return (REPO / "reference" / "handout" / "mlp.py").read_text()
+    return (REPO_ROOT / "reference" / "handout" / "mlp.py").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +43,3 @@ def grade_mlp_source():
         return cache[data]
 
     return run
-
-
-def mlp_tests(report) -> dict:
-    """item name without `mlp.` -> TestResult."""
-    return {t.name[4:]: t for t in report.tests if t.name.startswith("mlp.")}

@@ -21,8 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script, too
 
 from grader.assignment import load_assignment  # noqa: E402
 from grader.gd.checks import CallJudgement, judge_call  # noqa: E402
@@ -32,6 +31,7 @@ from grader.gd.job import Target, start_image  # noqa: E402
 from grader.harness import gd_harness  # noqa: E402
 from grader.harness.classifier_net import CLASS_NAMES, load_classifier  # noqa: E402
 from grader.outputs import CaseOutput  # noqa: E402
+from tests.support.paths import REPO_ROOT  # noqa: E402
 
 
 def _load(name: str, path: Path):
@@ -41,8 +41,8 @@ def _load(name: str, path: Path):
     return module
 
 
-HANDOUT = _load("handout_gd", REPO / "reference/handout/gd.py")
-REFERENCE = _load("reference_gd", REPO / "reference/gd.py")
+HANDOUT = _load("handout_gd", REPO_ROOT / "reference/handout/gd.py")
+REFERENCE = _load("reference_gd", REPO_ROOT / "reference/gd.py")
 jitter = HANDOUT.normalize_and_jitter
 
 Ascent = Callable[..., torch.Tensor]

@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from conftest import AUTOGRADER, REPO, SEED, mlp_tests
+from grader_helpers import SEED, mlp_tests
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT
 from grader import grade, grade_submission
 from grader.mlp.grade import grade_mlp
 from variants import apply
@@ -36,15 +37,15 @@ def test_unusable_files_give_an_error_report_without_running(data, phrase):
 
 def test_unusable_file_exits_2_from_the_cli(tmp_path):
     (tmp_path / "mlp.py").write_bytes(b"\x00\x01")
-    result = subprocess.run([AUTOGRADER, "grade", "--mlp", str(tmp_path / "mlp.py")],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([*AUTOGRADER_COMMAND, "grade", "--mlp", str(tmp_path / "mlp.py")],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "not a text file" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_missing_file_and_no_file_exit_2():
     for args in (["--mlp", "/nonexistent/mlp.py"], []):
-        result = subprocess.run([AUTOGRADER, "grade", *args], cwd=REPO,
+        result = subprocess.run([*AUTOGRADER_COMMAND, "grade", *args], cwd=REPO_ROOT,
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
 
@@ -175,9 +176,9 @@ def test_autograd_in_backward_scores_those_items_zero(reference_source, grade_ml
 def test_sandbox_failure_is_an_internal_error_not_a_zero(tmp_path):
     """Without bubblewrap on PATH the sandbox cannot start: exit 1, status error, no score."""
     env = dict(os.environ, PATH=str(tmp_path))
-    result = subprocess.run([AUTOGRADER, "grade", "--mlp", "reference/mlp.py",
+    result = subprocess.run([*AUTOGRADER_COMMAND, "grade", "--mlp", "reference/mlp.py",
                              "--json", "--seed", "1", "--artifacts", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
+                            cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "error" and report["tests"] == []

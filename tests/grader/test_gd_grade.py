@@ -16,14 +16,14 @@ import pytest
 from grader import grade
 from grader.gd import grade_gd
 from grader.gd.config import CHECKS
+from tests.support.paths import REPO_ROOT
 
-from grader.gd.config import REPO_ROOT as REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 SEED = 31
-REFERENCE = (REPO / "reference" / "gd.py").read_text()
-HANDOUT = (REPO / "reference" / "handout" / "gd.py").read_text()
+REFERENCE = (REPO_ROOT / "reference" / "gd.py").read_text()
+HANDOUT = (REPO_ROOT / "reference" / "handout" / "gd.py").read_text()
 
 
 def variant(*edits: tuple[str, str]) -> str:

@@ -12,12 +12,13 @@ import pytest
 
 from grader import grade
 from grader.harness.cuda_on_cpu import asks_for_cuda
-from conftest import REPO, SEED
+from grader_helpers import SEED
+from tests.support.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
-MLP_REFERENCE = (REPO / "reference" / "mlp.py").read_text()
-GD_REFERENCE = (REPO / "reference" / "gd.py").read_text()
+MLP_REFERENCE = (REPO_ROOT / "reference" / "mlp.py").read_text()
+GD_REFERENCE = (REPO_ROOT / "reference" / "gd.py").read_text()
 
 
 def edited(source: str, *edits: tuple[str, str]) -> str:

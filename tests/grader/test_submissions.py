@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from conftest import AUTOGRADER, REPO, mlp_tests
+from grader_helpers import mlp_tests
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT
 from grader.mlp.items import ITEMS
 from variants import apply
 
@@ -14,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
 def _autograder(*args, env=None):
-    return subprocess.run([AUTOGRADER, "grade", *args], cwd=REPO,
+    return subprocess.run([*AUTOGRADER_COMMAND, "grade", *args], cwd=REPO_ROOT,
                           capture_output=True, text=True, env=env, timeout=300)
 
 

@@ -7,12 +7,13 @@ import sys
 
 import pytest
 
-from conftest import REPO, SEED, mlp_tests
+from grader_helpers import SEED, mlp_tests
+from tests.support.paths import REPO_ROOT
 from grader.integrity_policy import IntegrityPolicy
 from grader.mlp.grade import grade_mlp
 from grader.mlp.items import BACKWARD_ITEMS, ITEMS
 
-HARNESS_DIR = REPO / "grader" / "harness"
+HARNESS_DIR = REPO_ROOT / "grader" / "harness"
 DEEP_EXPRESSION = "\n_unused = " + " + ".join(["1"] * 600) + "\n"
 
 

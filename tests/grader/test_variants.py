@@ -3,7 +3,7 @@ down) and passes every other, with feedback that names the mistake."""
 
 import pytest
 
-from conftest import mlp_tests
+from grader_helpers import mlp_tests
 from variants import VARIANTS, apply
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]

@@ -28,8 +28,8 @@ import pytest
 
 from grader.sandbox.stale import remove_stale_jobs
 from grader.sandbox.workdir import reachable_by
+from tests.support.paths import REPO_ROOT
 
-CHECKOUT = Path(__file__).resolve().parents[2]
 STRANGER_UID = 2**31 - 2
 """A uid that owns nothing: what a sandbox job's uid can reach, this one can."""
 RUN_TIMEOUT_S = 300
@@ -123,7 +123,7 @@ def gradescope_tree() -> Iterator[GradescopeTree]:
     try:
         bundle = base / "autograder.zip"
         subprocess.run([sys.executable, "-m", "app.cli", "export", "gradescope", "-o", str(bundle)],
-                       cwd=CHECKOUT, check=True, capture_output=True, timeout=60)
+                       cwd=REPO_ROOT, check=True, capture_output=True, timeout=60)
         root = base / "autograder"
         (root / "source").mkdir(parents=True)
         with zipfile.ZipFile(bundle) as archive:

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from results_schema import schema_problems
+from tests.support.paths import REPO_ROOT
 
-CHECKOUT = Path(__file__).resolve().parents[2]
-REFERENCE = {"mlp.py": (CHECKOUT / "reference/mlp.py").read_bytes(),
-             "gd.py": (CHECKOUT / "reference/gd.py").read_bytes()}
+REFERENCE = {"mlp.py": (REPO_ROOT / "reference/mlp.py").read_bytes(),
+             "gd.py": (REPO_ROOT / "reference/gd.py").read_bytes()}
 BUGGY_MLP = REFERENCE["mlp.py"].replace(b"dJdz1.sum(dim=0)", b"dJdz1.mean(dim=0)")
 HOSTILE_LIMITS = "wall_time_s=20,cpu_time_s=15"
 """Lowered for the hostile runs (AUTOGRADER_SANDBOX_MAX_LIMITS): seconds, not minutes."""
@@ -29,7 +29,7 @@ RUN_TIMEOUT_S = 300
 
 
 def _export(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", "export", *args], cwd=CHECKOUT,
+    return subprocess.run([sys.executable, "-m", "app.cli", "export", *args], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -44,7 +44,7 @@ def test_bundle_holds_the_grader_and_nothing_of_the_service(gradescope_tree):
         for relative in ("hidden_tests/hw1.toml", "reference/mlp.py",
                          "reference/classifier/classifier.npz", "grader/engine.py",
                          "grader/harness/mlp_harness.py", "grader/sandbox/fallback_launcher.py"):
-            assert archive.read(relative) == (CHECKOUT / relative).read_bytes(), relative
+            assert archive.read(relative) == (REPO_ROOT / relative).read_bytes(), relative
     assert not [name for name in names if name.startswith(("app/", "tests/", "docker/"))]
     assert not [name for name in names if "__pycache__" in name]
     assert "reference/gd.py" not in names  # the grader never reads the gd solution

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 from grader.sandbox.fallback import FALLBACK_LAUNCHER
 from grader.sandbox.fallback_launcher import processes_of
 from grader.sandbox.uids import JobUid
+from tests.support.polling import wait_until
 
 WAIT_S = 5.0
 
@@ -28,10 +28,8 @@ def test_kill_uid_reaches_a_daemonised_process_and_nothing_else():
         for uid in (job_uid.uid, bystander_uid.uid):
             subprocess.run(["setsid", "-f", "sleep", "120"], user=uid, group=uid,
                            extra_groups=[], check=True, timeout=10)
-        deadline = time.monotonic() + WAIT_S
-        while not (processes_of(job_uid.uid) and processes_of(bystander_uid.uid)):
-            assert time.monotonic() < deadline, "the daemons did not start"
-            time.sleep(0.05)
+        wait_until(lambda: processes_of(job_uid.uid) and processes_of(bystander_uid.uid), WAIT_S,
+                   "the daemons to start", interval_s=0.05)
         killed = _kill_uid(job_uid.uid)
         assert killed.returncode == 0, killed.stderr
         assert processes_of(job_uid.uid) == []

@@ -20,13 +20,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from conftest import CHECKOUT, assert_nothing_left
 from grader import grade
 from grader.mlp.items import ITEMS
 from sandbox_attacks import ATTACKS, Attack
+from tests.support.leftovers import assert_nothing_left
+from tests.support.paths import AUTOGRADER_COMMAND, REPO_ROOT
+from tests.support.polling import wait_until
 
-AUTOGRADER = str(Path(sys.executable).parent / "autograder")
-HIDDEN_TESTS = CHECKOUT / "hidden_tests" / "hw1.toml"
+HIDDEN_TESTS = REPO_ROOT / "hidden_tests" / "hw1.toml"
 
 CAPS = ("wall_time_s=15,cpu_time_s=8,memory_mb=1536,processes=48,file_size_mb=16,"
         "workdir_mb=64,output_bytes=16384")
@@ -41,7 +42,7 @@ import, reference values) on a busy 2-core machine."""
 def grade_cli(path: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     completed = subprocess.run(
-        [AUTOGRADER, "grade", "--mlp", str(path), "--seed", "1", "--json", "--staff",
+        [*AUTOGRADER_COMMAND, "grade", "--mlp", str(path), "--seed", "1", "--json", "--staff",
          "--artifacts", str(path.parent / "artifacts")],
         capture_output=True, env=env, timeout=GRADE_BUDGET_S + 30, cwd=path.parent)
     return completed, time.monotonic() - started
@@ -88,7 +89,7 @@ def test_attack_is_contained(attack: Attack, tmp_path: Path, token: str, host_di
     source = (attack.source.replace("__TOKEN__", token).replace("__HOST_DIR__", str(host_dir))
               .replace("__SECRET_FILE__", planted_secret["file"])
               .replace("__UDP_PORT__", str(udp_listener.getsockname()[1]))
-              .replace("__CHECKOUT__", str(CHECKOUT)))
+              .replace("__CHECKOUT__", str(REPO_ROOT)))
     submission = tmp_path / "mlp.py"
     submission.write_text(source)
 
@@ -124,14 +125,14 @@ def test_attack_is_contained(attack: Attack, tmp_path: Path, token: str, host_di
 
     # Nothing left: no process of the attack, no marker on the host, no work dir, no
     # network write.
-    assert_nothing_left(token, host_dir, private_jobs_dir, wait_s=2.5 if attack.lingers else 0)
+    assert_nothing_left(token, host_dir, private_jobs_dir, outwait_s=2.5 if attack.lingers else 0)
     assert redis.Redis(host="127.0.0.1", port=6379).get(token) is None
     with pytest.raises(BlockingIOError):
         udp_listener.recvfrom(100)
 
     # The next, correct submission still gets full marks (graded in this process, which
     # saves a second start of the CLI; the same engine and sandbox).
-    after = mlp_tests(grade({"mlp.py": (CHECKOUT / "reference" / "mlp.py").read_bytes()}, seed=1)
+    after = mlp_tests(grade({"mlp.py": (REPO_ROOT / "reference" / "mlp.py").read_bytes()}, seed=1)
                       .to_dict("staff"))
     assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in after), after
 
@@ -148,13 +149,12 @@ def test_two_submissions_graded_at_once_cannot_see_each_other(
     first.write_text(f"import time\nopen('/work/mine-{token}.py', 'w').write('FIRST-{token}')\n"
                      "time.sleep(8)\n")
     first_run = subprocess.Popen(
-        [AUTOGRADER, "grade", "--mlp", str(first), "--seed", "1", "--json", "--artifacts",
+        [*AUTOGRADER_COMMAND, "grade", "--mlp", str(first), "--seed", "1", "--json", "--artifacts",
          str(first.parent / "artifacts")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=grading_env, cwd=first.parent)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(private_jobs_dir.glob(f"job-*/work/mine-{token}.py")):
-        time.sleep(0.1)
-    [first_work] = [path.parent for path in private_jobs_dir.glob(f"job-*/work/mine-{token}.py")]
+    [first_marker] = wait_until(lambda: list(private_jobs_dir.glob(f"job-*/work/mine-{token}.py")),
+                                60, "the first submission to run in its sandbox")
+    first_work = first_marker.parent
 
     second = tmp_path / "second" / "mlp.py"
     second.parent.mkdir()
@@ -195,7 +195,7 @@ def test_without_bubblewrap_the_grade_is_an_internal_error_that_says_what_to_ins
     # A machine without bwrap grades nothing and blames no student: exit 1 (a fault of
     # the system, per the contract), and the operator reads which package to install.
     submission = tmp_path / "mlp.py"
-    submission.write_text((CHECKOUT / "reference" / "mlp.py").read_text())
+    submission.write_text((REPO_ROOT / "reference" / "mlp.py").read_text())
     env = dict(grading_env, PATH=str(Path(sys.executable).parent))  # the venv only: no bwrap
     completed, _ = grade_cli(submission, env)
     assert completed.returncode == 1

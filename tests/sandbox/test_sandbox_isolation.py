@@ -8,18 +8,20 @@ import json
 import os
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import redis
 
-from conftest import CHECKOUT, assert_nothing_left, run_probe
 from grader.sandbox import Outcome, SandboxJob, run_job
-from conftest import FAST_LIMITS
+from tests.support.leftovers import assert_nothing_left
+from tests.support.paths import REPO_ROOT
+from tests.support.polling import wait_until
+from tests.support.probes import run_probe
+from tests.support.sandbox_limits import FAST_LIMITS
 
-HIDDEN_TESTS = CHECKOUT / "hidden_tests" / "hw1.toml"
-REFERENCE = CHECKOUT / "reference" / "mlp.py"
+HIDDEN_TESTS = REPO_ROOT / "hidden_tests" / "hw1.toml"
+REFERENCE = REPO_ROOT / "reference" / "mlp.py"
 
 
 def probe_json(code: str, **options) -> dict:
@@ -63,7 +65,7 @@ def test_secrets_of_the_host_cannot_be_read(planted_secret: dict) -> None:
     # into the feedback. None of these paths exists inside; /proc is the job's own.
     paths = ["/proc/1/environ", "/proc/2/environ", "/root/.ssh/id_rsa", "/root/.ssh/authorized_keys",
              "/work/.ssh/id_rsa", str(HIDDEN_TESTS), str(REFERENCE), "../hidden_tests/hw1.toml",
-             "../../hidden_tests/hw1.toml", str(CHECKOUT / ".env"), planted_secret["file"],
+             "../../hidden_tests/hw1.toml", str(REPO_ROOT / ".env"), planted_secret["file"],
              "/etc/shadow", "/etc/passwd"]
     code = ("import os, json\nout = {}\n"
             f"for p in {paths!r}:\n"
@@ -95,8 +97,9 @@ def test_writes_outside_the_work_dir_land_nowhere(host_dir: Path, token: str,
     # Exploit: leave files on the host — in /tmp, /dev/shm, root's home, the checkout, a
     # world-writable host directory — to plant code or fill disks. The root is read-only,
     # /dev/shm is the sandbox's own, and none of the host paths exist inside.
-    targets = ["/tmp/" + token, "/dev/shm/" + token, "/root/" + token, f"{CHECKOUT}/{token}",
-               f"{CHECKOUT}/reference/{token}", str(host_dir / token), "/" + token, "/opt/venv/" + token]
+    targets = ["/tmp/" + token, "/dev/shm/" + token, "/root/" + token, f"{REPO_ROOT}/{token}",
+               f"{REPO_ROOT}/reference/{token}", str(host_dir / token), "/" + token,
+               "/opt/venv/" + token]
     code = ("import os, json\nout = {}\n"
             f"for p in {targets!r}:\n"
             "    try:\n        os.makedirs(os.path.dirname(p), exist_ok=True)\n"
@@ -176,9 +179,8 @@ def test_two_jobs_at_once_cannot_see_each_other(private_jobs_dir: Path, token: s
 
     thread = threading.Thread(target=first)
     thread.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not list(private_jobs_dir.glob("job-*/work/mine.txt")):
-        time.sleep(0.05)
+    wait_until(lambda: list(private_jobs_dir.glob("job-*/work/mine.txt")), 10,
+               "the first job to run in its sandbox", interval_s=0.05)
     first_dirs = list(private_jobs_dir.glob("job-*"))
     assert len(first_dirs) == 1
     first_work = str(first_dirs[0] / "work")

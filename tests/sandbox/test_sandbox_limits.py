@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FAST_LIMITS, NAME_ITSELF, assert_nothing_left, processes_named,
-                      run_probe)
 from grader.sandbox import Limits, Outcome
+from tests.support.host_processes import gone, processes_named
+from tests.support.leftovers import assert_nothing_left
+from tests.support.polling import wait_until
+from tests.support.probes import NAME_ITSELF, run_probe
+from tests.support.sandbox_limits import FAST_LIMITS
 
 
 def test_a_quiet_program_runs_and_its_output_comes_back() -> None:
@@ -112,7 +115,7 @@ print("parent leaves")
 """
     result, _ = run_probe(code)
     assert result.outcome is Outcome.OK
-    assert_nothing_left(token, host_dir, private_jobs_dir, wait_s=3)
+    assert_nothing_left(token, host_dir, private_jobs_dir, outwait_s=3)
 
 
 @pytest.mark.parametrize("how, outcome", [
@@ -222,7 +225,6 @@ def test_a_grader_killed_mid_job_leaves_nothing_running_and_its_leftovers_are_sw
     import signal
     import subprocess
     import sys
-    import time
 
     from grader.sandbox.stale import remove_stale_jobs
 
@@ -235,21 +237,15 @@ def test_a_grader_killed_mid_job_leaves_nothing_running_and_its_leftovers_are_sw
               "    pass\n")
     grader = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not list(private_jobs_dir.glob("job-*/lock")):
-            time.sleep(0.05)
-        [job_root] = [path.parent for path in private_jobs_dir.glob("job-*/lock")]
-        sandboxed = []
-        while time.monotonic() < deadline and not sandboxed:
-            sandboxed = processes_named(name)
-            time.sleep(0.05)
-        assert sandboxed and os.path.ismount(job_root / "work")
+        [lock] = wait_until(lambda: list(private_jobs_dir.glob("job-*/lock")), 30,
+                            "the job's directory", interval_s=0.05)
+        job_root = lock.parent
+        sandboxed = wait_until(lambda: processes_named(name), 30, "the job's sandboxed process",
+                               interval_s=0.05)
+        assert os.path.ismount(job_root / "work")
     finally:
         grader.send_signal(signal.SIGKILL)
         grader.wait()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in sandboxed):
-        time.sleep(0.05)
-    assert not any(os.path.exists(f"/proc/{pid}") for pid in sandboxed)
+    wait_until(lambda: gone(sandboxed), 5, "the sandbox to die with its grader", interval_s=0.05)
     assert remove_stale_jobs(private_jobs_dir) == [job_root]
     assert not job_root.exists()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHECKOUT
 from grader.sandbox import Bind, SandboxPolicy, default_policy
+from tests.support.paths import REPO_ROOT
 
 
 def argv_of(policy: SandboxPolicy) -> list[str]:
@@ -33,10 +33,10 @@ def test_only_the_runtime_harness_and_work_dir_are_shown() -> None:
              if arg in ("--bind", "--ro-bind")}
     writable = [inside for inside, (kind, _) in shown.items() if kind == "--bind"]
     assert writable == ["/work"]
-    assert shown["/harness"][1] == str(CHECKOUT / "grader" / "harness")
+    assert shown["/harness"][1] == str(REPO_ROOT / "grader" / "harness")
     for inside, (_, host) in shown.items():
         # Nothing of the checkout but the harness programs (the venv shows at /opt/venv).
-        if Path(host).is_relative_to(CHECKOUT):
+        if Path(host).is_relative_to(REPO_ROOT):
             assert inside in ("/harness", "/opt/venv"), (inside, host)
         assert not host.startswith(("/etc/", "/home", "/var")) or host == "/etc/ld.so.cache"
     # The root is made read-only after every mount point was created in it.

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import json
 import signal
-import time
-from pathlib import Path
 
 import pytest
 
 import grader.sandbox
 from grader import grade
 from grader.sandbox import Outcome
-from warm_helpers import FAST_LIMITS, observe, run_probe, same_zygote
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+from tests.support.probes import run_probe
+from tests.support.sandbox_limits import FAST_LIMITS
+from warm_helpers import job_processes, observe, same_zygote
 
 # Job A: everything a submission could do to leave state for the next one. Each attack runs
 # on its own (the policy may refuse some: /dev is read-only, keyctl is blocked by seccomp);
@@ -130,7 +128,7 @@ MUST_FAIL = {"mqueue"}
 
 
 def run_dirty(pool) -> set[str]:
-    result, _ = run_probe(pool.run_job, DIRTY)
+    result, _ = run_probe(DIRTY, runner=pool.run_job)
     assert result.outcome is Outcome.OK, result.stderr.decode()[-2000:]
     done = set(ast.literal_eval(result.stdout.decode().strip().splitlines()[-1]))
     assert MUST_WORK <= done, MUST_WORK - done
@@ -215,7 +213,9 @@ def test_a_fresh_zygote_job_sees_a_clean_state(ready_pool) -> None:
 def test_nothing_a_submission_did_reaches_the_next_one(ready_pool) -> None:
     with same_zygote(ready_pool):
         run_dirty(ready_pool)
-        time.sleep(2.0)  # past the moment the daemon would have written
+        # Its daemon (which writes 1.5 s in) and every other process of it are gone: nothing
+        # of job A can act during job B.
+        assert job_processes(ready_pool) == []
         found, processes, seed = split_varying(observe(ready_pool, CHECK))
     assert found == CLEAN
     assert len(processes) == 3, processes
@@ -225,7 +225,7 @@ def test_nothing_a_submission_did_reaches_the_next_one(ready_pool) -> None:
 def test_the_next_correct_submission_scores_full_marks(ready_pool, monkeypatch) -> None:
     # As a worker does: every sandbox run of this process goes through the warm pool.
     monkeypatch.setattr(grader.sandbox, "_default_runner", ready_pool.run_job)
-    source = (REPO / "reference" / "mlp.py").read_bytes()
+    source = (REPO_ROOT / "reference" / "mlp.py").read_bytes()
     with same_zygote(ready_pool):
         run_dirty(ready_pool)
         report = grade({"mlp.py": source}, seed=11)
@@ -254,7 +254,7 @@ def test_signals_from_a_job_do_not_stop_the_zygote(ready_pool) -> None:
     # Exploit: the job's parent is the zygote, same uid: it may signal it. Every catchable
     # signal is blocked there; SIGSTOP is undone by the trusted side within 50 ms.
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, SIGNALS_TO_PARENT)
+        result, _ = run_probe(SIGNALS_TO_PARENT, runner=ready_pool.run_job)
         assert result.outcome is Outcome.OK and result.stdout == b"sent\n", result.stderr
         assert result.wall_time_s < 3.0
         assert observe(ready_pool, "import json; print(json.dumps({'ok': 1}))") == {"ok": 1}
@@ -305,7 +305,7 @@ def test_a_job_that_kills_its_zygote_is_graded_cold_and_the_zygote_replaced(read
     # hits bwrap's init, which ignores it) and starts a new zygote.
     before = dataclasses.replace(ready_pool.stats)
     limits = dataclasses.replace(FAST_LIMITS, wall_time_s=3.0)
-    result, _ = run_probe(ready_pool.run_job, KILL_PARENT, limits)
+    result, _ = run_probe(KILL_PARENT, limits, runner=ready_pool.run_job)
     assert ready_pool.wait_ready(180), ready_pool.stats
     assert ready_pool.stats.cold_runs == before.cold_runs + 1
     assert ready_pool.stats.discarded == before.discarded + 1
@@ -323,7 +323,7 @@ def test_a_job_that_kills_its_zygote_is_graded_cold_and_the_zygote_replaced(read
 ])
 def test_a_job_that_locks_shared_directories_does_not_lock_out_the_next(ready_pool, code) -> None:
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code)
+        result, _ = run_probe(code, runner=ready_pool.run_job)
         assert result.outcome is Outcome.OK, result.stderr
         found, _, _ = split_varying(observe(ready_pool, CHECK))
     assert found == CLEAN

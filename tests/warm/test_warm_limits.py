@@ -12,29 +12,10 @@ import time
 import pytest
 
 from grader.sandbox import Outcome
-from warm_helpers import FAST_LIMITS, observe, run_probe, same_zygote
-
-
-def processes_with(text: str) -> list[int]:
-    """Host pids whose command line holds `text` (a job's processes carry its token)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) != os.getpid():
-            try:
-                with open(f"/proc/{name}/cmdline", "rb") as handle:
-                    if text.encode() in handle.read():
-                        found.append(int(name))
-            except OSError:
-                pass
-    return found
-
-
-def job_processes(pool) -> list[int]:
-    """Processes in the idle zygote's cgroup that are not the zygote's own (bwrap, init,
-    zygote) nor the spare child it forks ahead for the next job."""
-    assert pool.wait_ready(180), pool.stats  # the reset after the last job is done
-    (zygote,) = pool.idle_zygotes()
-    return zygote.leftover_pids()
+from tests.support.host_processes import processes_with
+from tests.support.probes import run_probe
+from tests.support.sandbox_limits import FAST_LIMITS
+from warm_helpers import job_processes, observe, same_zygote
 
 
 def still_serves(pool) -> None:
@@ -48,7 +29,7 @@ def test_fork_bomb_stops_at_the_process_limit(ready_pool) -> None:
     # tasks + the job's limit, refuses the 33rd; the trusted side kills every job process.
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code)
+        result, _ = run_probe(code, runner=ready_pool.run_job)
         assert result.outcome is Outcome.PROCESSES
         assert "more than 32 processes" in result.message
         assert result.wall_time_s < FAST_LIMITS.wall_time_s
@@ -62,7 +43,7 @@ def test_memory_bomb_stops_at_the_memory_limit(ready_pool) -> None:
     # the kernel kill the job, not the zygote.
     code = "chunks = []\nwhile True:\n    chunks.append(bytearray(64 * 2**20))\n"
     limits = dataclasses.replace(FAST_LIMITS, memory_mb=768)
-    result, _ = run_probe(ready_pool.run_job, code, limits)
+    result, _ = run_probe(code, limits, runner=ready_pool.run_job)
     assert result.outcome is Outcome.MEMORY
     assert result.message == "stopped: used more than 768 MB of memory"
     still_serves(ready_pool)
@@ -71,7 +52,7 @@ def test_memory_bomb_stops_at_the_memory_limit(ready_pool) -> None:
 def test_infinite_loop_stops_at_the_cpu_limit(ready_pool) -> None:
     limits = dataclasses.replace(FAST_LIMITS, cpu_time_s=2)
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, "while True:\n    pass\n", limits)
+        result, _ = run_probe("while True:\n    pass\n", limits, runner=ready_pool.run_job)
     assert result.outcome is Outcome.CPU_TIME
     assert result.message == "stopped: used more than 2 seconds of CPU time"
     assert result.wall_time_s < 2 + 3
@@ -84,7 +65,7 @@ def test_cpu_spread_over_processes_is_summed(ready_pool) -> None:
             "while True:\n    pass\n")
     limits = dataclasses.replace(FAST_LIMITS, cpu_time_s=2)
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code, limits)
+        result, _ = run_probe(code, limits, runner=ready_pool.run_job)
         assert result.outcome is Outcome.CPU_TIME
         assert job_processes(ready_pool) == []
 
@@ -94,7 +75,7 @@ def test_sleep_forever_stops_at_the_wall_time_limit(ready_pool, token) -> None:
     limits = dataclasses.replace(FAST_LIMITS, wall_time_s=2)
     started = time.monotonic()
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code, limits)
+        result, _ = run_probe(code, limits, runner=ready_pool.run_job)
     assert result.outcome is Outcome.WALL_TIME
     assert "longer than 2 seconds" in result.message
     assert time.monotonic() - started < 2 + 3
@@ -109,7 +90,7 @@ def test_a_daemon_that_ignores_sigterm_dies_with_the_job(ready_pool, token) -> N
             f"'import time; time.sleep(5); open(\"/work/late.txt\", \"w\")', {token!r}])\n"
             "    os._exit(0)\nos.wait()\nprint('left a daemon')\n")
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code)
+        result, _ = run_probe(code, runner=ready_pool.run_job)
         assert result.outcome is Outcome.OK, result.stderr
         assert processes_with(token) == []
         assert job_processes(ready_pool) == []
@@ -119,11 +100,11 @@ def test_filling_the_disk_stops_at_the_work_dir_limit(ready_pool) -> None:
     code = ("i = 0\nwhile True:\n    open(f'/work/fill{i}', 'wb').write(b'x' * 2**20 * 8)\n    i += 1\n")
     limits = dataclasses.replace(FAST_LIMITS, workdir_mb=32)
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code, limits)
+        result, _ = run_probe(code, limits, runner=ready_pool.run_job)
         assert result.outcome is Outcome.DISK, (result.outcome, result.stderr[-500:])
         # The next job has the whole (resized) work dir again.
         code = "for i in range(4):\n    open(f'/work/out/x{i}', 'wb').write(b'x' * 2**20 * 10)\n"
-        result, left = run_probe(ready_pool.run_job, code)
+        result, left = run_probe(code, runner=ready_pool.run_job)
     assert result.outcome is Outcome.OK, result.stderr
     assert [name for name in left if name.startswith("fill")] == []
 
@@ -131,14 +112,14 @@ def test_filling_the_disk_stops_at_the_work_dir_limit(ready_pool) -> None:
 def test_one_file_above_the_file_size_limit(ready_pool) -> None:
     code = "open('/work/big', 'wb').write(b'x' * (17 * 2**20))\n"
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code)
+        result, _ = run_probe(code, runner=ready_pool.run_job)
     assert result.outcome is Outcome.DISK
 
 
 def test_flooding_stdout_keeps_only_the_first_bytes(ready_pool) -> None:
     code = "import sys\nfor _ in range(20000):\n    sys.stdout.write('y' * 1000 + '\\n')\n"
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code)
+        result, _ = run_probe(code, runner=ready_pool.run_job)
     assert result.outcome is Outcome.OK
     assert len(result.stdout) == FAST_LIMITS.output_bytes and result.truncated_output
 
@@ -147,7 +128,7 @@ def test_open_files_limit_holds(ready_pool) -> None:
     code = ("import os\nfds = []\ntry:\n    while True:\n        fds.append(os.open('/dev/null', os.O_RDONLY))\n"
             "except OSError:\n    print(len(fds))\n")
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, code)
+        result, _ = run_probe(code, runner=ready_pool.run_job)
     assert result.outcome is Outcome.OK
     assert int(result.stdout) == FAST_LIMITS.open_files - 3  # stdin, stdout, stderr
 

@@ -14,7 +14,9 @@ import pytest
 import grader.sandbox
 from grader import grade
 from grader.sandbox import run_job as cold_run_job
-from warm_helpers import FAST_LIMITS, REPO, run_probe
+from tests.support.paths import REPO_ROOT
+from tests.support.probes import run_probe
+from tests.support.sandbox_limits import FAST_LIMITS
 
 ENDINGS = {
     "prints": "print('hello')\n",
@@ -36,8 +38,8 @@ LIMITS = dataclasses.replace(FAST_LIMITS, cpu_time_s=2, wall_time_s=3)
 @pytest.mark.parametrize("name", sorted(ENDINGS))
 def test_a_job_ends_the_same_warm_and_cold(ready_pool, name) -> None:
     code = ENDINGS[name]
-    warm, warm_left = run_probe(ready_pool.run_job, code, LIMITS)
-    cold, cold_left = run_probe(cold_run_job, code, LIMITS)
+    warm, warm_left = run_probe(code, LIMITS, runner=ready_pool.run_job)
+    cold, cold_left = run_probe(code, LIMITS, runner=cold_run_job)
     assert ready_pool.stats.cold_runs == 0, "the warm run fell back to cold"
     assert (warm.outcome, warm.message) == (cold.outcome, cold.message)
     if not cold.outcome.is_limit:
@@ -54,8 +56,8 @@ def test_a_job_ends_the_same_warm_and_cold(ready_pool, name) -> None:
 
 
 def test_the_same_seed_gives_the_same_report_warm_and_cold(ready_pool, monkeypatch) -> None:
-    files = {"mlp.py": (REPO / "reference" / "mlp.py").read_bytes(),
-             "gd.py": (REPO / "reference" / "gd.py").read_bytes()}
+    files = {"mlp.py": (REPO_ROOT / "reference" / "mlp.py").read_bytes(),
+             "gd.py": (REPO_ROOT / "reference" / "gd.py").read_bytes()}
     cold = grade(files, seed=2024).to_dict("student")
     # As a worker does: every sandbox run of this process goes through the warm pool.
     monkeypatch.setattr(grader.sandbox, "_default_runner", ready_pool.run_job)

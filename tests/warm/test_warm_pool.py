@@ -9,13 +9,17 @@ import pytest
 
 from grader.sandbox import Outcome
 from grader.warm import WarmPool, WarmSettings
-from warm_helpers import FAST_LIMITS, run_probe, same_zygote
+from tests.support.polling import wait_until
+from tests.support.probes import run_probe
+from tests.support.sandbox_limits import FAST_LIMITS
+from warm_helpers import same_zygote
 
 
 def test_warm_off_runs_every_job_cold() -> None:
     pool = WarmPool(WarmSettings(enabled=False))
     try:
-        result, left = run_probe(pool.run_job, "open('/work/out/x', 'w').write('cold')\nprint('ran')")
+        result, left = run_probe("open('/work/out/x', 'w').write('cold')\nprint('ran')",
+                                 runner=pool.run_job)
     finally:
         pool.close()
     assert result.outcome is Outcome.OK and result.stdout == b"ran\n"
@@ -28,21 +32,22 @@ def test_a_job_whose_limits_do_not_fit_the_zygote_runs_cold(ready_pool) -> None:
     # zygote has the assignment defaults, 64 MB) can only be honoured by a cold run.
     limits = dataclasses.replace(FAST_LIMITS, file_size_mb=128)
     before = dataclasses.replace(ready_pool.stats)
-    result, _ = run_probe(ready_pool.run_job, "open('/work/big', 'wb').write(b'x' * 100 * 2**20)",
-                          dataclasses.replace(limits, workdir_mb=64, memory_mb=1536))
+    result, _ = run_probe("open('/work/big', 'wb').write(b'x' * 100 * 2**20)",
+                          dataclasses.replace(limits, workdir_mb=64, memory_mb=1536),
+                          runner=ready_pool.run_job)
     assert ready_pool.wait_ready(), ready_pool.stats
     assert ready_pool.stats.cold_runs == before.cold_runs + 1
     assert ready_pool.stats.discarded == before.discarded  # the zygote was fine, and kept
     assert result.outcome is Outcome.DISK  # 100 MB does not fit the 64 MB work dir
     with same_zygote(ready_pool):
-        result, _ = run_probe(ready_pool.run_job, "print('warm again')")
+        result, _ = run_probe("print('warm again')", runner=ready_pool.run_job)
     assert result.stdout == b"warm again\n"
 
 
 def test_one_zygote_serves_many_jobs_without_being_replaced(ready_pool) -> None:
     with same_zygote(ready_pool):
         for index in range(10):
-            result, _ = run_probe(ready_pool.run_job, f"print({index})")
+            result, _ = run_probe(f"print({index})", runner=ready_pool.run_job)
             assert result.stdout == f"{index}\n".encode()
 
 
@@ -65,11 +70,23 @@ SEE_OTHERS = r'''
 import json, os, sys, time
 mine = open("/work/submission/probe.py").read().split("#")[-1].strip()
 open(f"/work/out/{mine}", "w").write(mine)
-time.sleep(1.0)  # both jobs are alive now, each in its own zygote
+while not os.path.exists("/work/go"):  # dropped by the test once both jobs are running
+    time.sleep(0.02)
 seen = sorted(os.listdir("/work/out")) + sorted(os.listdir("/dev/shm"))
 procs = [int(p) for p in os.listdir("/proc") if p.isdigit()]
 print(json.dumps({"mine": mine, "seen": seen, "processes": len(procs)}))
 '''
+
+
+TAGS = ("alpha", "beta")
+WAITS_FOR_GO = dataclasses.replace(FAST_LIMITS, wall_time_s=60)
+"""Wall time enough for the other job to start on a loaded machine."""
+
+
+def both_marked(jobs_dir) -> list:
+    """The two jobs' markers in their work dirs, once both are there."""
+    markers = [path for tag in TAGS for path in jobs_dir.glob(f"job-*/work/out/{tag}")]
+    return markers if len(markers) == len(TAGS) else []
 
 
 def test_two_jobs_at_once_run_in_two_zygotes_and_see_only_their_own(private_jobs_dir) -> None:
@@ -82,11 +99,18 @@ def test_two_jobs_at_once_run_in_two_zygotes_and_see_only_their_own(private_jobs
     try:
         assert pool.wait_ready(), pool.stats
         with ThreadPoolExecutor(2) as threads:
-            results = list(threads.map(
-                lambda tag: run_probe(pool.run_job, SEE_OTHERS + f"# {tag}\n")[0], ["alpha", "beta"]))
+            running = [threads.submit(run_probe, SEE_OTHERS + f"# {tag}\n", WAITS_FOR_GO,
+                                      runner=pool.run_job) for tag in TAGS]
+            # Side by side, not one after the other in one zygote: each job's marker is in
+            # its /work (the host sees the tmpfs) at the same moment; then both may look.
+            markers = wait_until(lambda: both_marked(private_jobs_dir), 30,
+                                 "both jobs in their sandboxes at once", interval_s=0.02)
+            for marker in markers:
+                (marker.parent.parent / "go").write_text("go")
+            results = [job.result()[0] for job in running]
         assert pool.stats.warm_runs == 2 and pool.stats.cold_runs == 0, pool.stats
         assert pool.wait_ready(), pool.stats
-        # One job each: they ran side by side, not one after the other in one zygote.
+        # One job each.
         assert sorted(z.jobs for z in pool.idle_zygotes()) == [1, 1]
     finally:
         pool.close()
