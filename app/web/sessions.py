@@ -59,6 +59,8 @@ def close_session(request: Request) -> None:
 
 def cookie_options(request: Request) -> dict:
     """HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it),
-    Secure whenever the page came over HTTPS."""
-    return {"httponly": True, "samesite": "strict", "secure": request.url.scheme == "https",
-            "path": "/"}
+    Secure whenever the page came over HTTPS or the service is reached over HTTPS
+    (AUTOGRADER_PUBLIC_URL): behind a TLS proxy the request itself arrives over HTTP."""
+    https = (request.url.scheme == "https"
+             or request.app.state.settings.public_url.lower().startswith("https://"))
+    return {"httponly": True, "samesite": "strict", "secure": https, "path": "/"}

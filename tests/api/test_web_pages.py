@@ -78,6 +78,19 @@ def test_session_cookie_is_secure_over_https(make_client, users):
     assert "Secure" in cookie
 
 
+def test_session_cookie_is_secure_behind_a_tls_proxy(make_client, users):
+    # The proxy speaks HTTP to the API; the students' address says HTTPS.
+    client = make_client(public_url="https://grader.example.edu")
+    form = client.get("/signin")
+    assert form.headers["set-cookie"].startswith("ag_signin_csrf=")
+    assert "Secure" in form.headers["set-cookie"]
+    # ...so a client on plain HTTP does not send it back, as a browser would not: no session.
+    response = client.post("/signin", data={"token": users["alice"],
+                                            "csrf_token": csrf_of(form.text)},
+                           follow_redirects=False)
+    assert response.status_code == 403 and "ag_session" not in response.headers.get("set-cookie", "")
+
+
 def test_unknown_token_and_missing_csrf_are_refused(api, users):
     form = api.get("/signin")
     wrong = api.post("/signin", data={"token": "ag_nope", "csrf_token": csrf_of(form.text)})
