@@ -98,8 +98,9 @@ def _summary(report: Report, tests: list[GradescopeTest], isolation: str,
     for flag in report.integrity:
         lines.append(f"Integrity ({flag.code}):")
         lines.append(fenced(flag.message))
-    for note in report.notes:
-        lines.append(f"Note: {note}")
+    for note in report.notes:  # may name the submission's files: the student's text
+        lines.append("Note:")
+        lines.append(fenced(note))
     for artifact in report.artifacts:
         lines.append(describe_image(artifact, tests))
     lines.append(f"Seed {report.seed}, grader {report.grader_version}. Isolation: {isolation}.")

@@ -26,7 +26,7 @@ from pathlib import Path
 import grader
 from grader.assignment import load_assignment
 from grader.engine import grade_submission
-from grader.gradescope.results import build_results
+from grader.gradescope.results import GradescopeResults, build_results
 from grader.gradescope.settings import GradescopeSettings
 from grader.sandbox import Limits, Outcome, SandboxJob, run_job
 from grader.sandbox.fallback import Isolation, use_fallback
@@ -107,10 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     partial = results_dir / "results.json.partial"
     partial.write_text(json.dumps(results.to_dict(), indent=2))
     partial.replace(results_dir / "results.json")
-    for test in report.tests:
-        print(f"{test.name:24} {test.status:8} {test.score:g}/{test.max_score:g}")
-    print(f"total {report.score:g}  seed {report.seed}  {results.execution_time} s")
+    print(stdout_summary(results, report.seed))
     return 0
+
+
+def stdout_summary(results: GradescopeResults, seed: int) -> str:
+    """What run_autograder prints: the tests students may see now, and the total only when
+    they may see every test (a course can make stdout visible: it must not tell the hidden
+    tests' outcomes)."""
+    shown = [test for test in results.tests if test.visibility == "visible"]
+    lines = [f"{test.name:24} {test.status:8} {test.score:g}/{test.max_score:g}" for test in shown]
+    hidden = len(results.tests) - len(shown)
+    total = f"total {results.score:g}" if not hidden else f"{hidden} tests not shown here"
+    lines.append(f"{total}  seed {seed}  {results.execution_time} s")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@ pure functions of the grader's records, no sandbox."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from grader.assignment import load_assignment
 from grader.errors import AssignmentError
 from grader.gradescope.bundle import check_test_names
 from grader.gradescope.results import build_results, fenced, png_size
+from grader.gradescope.run import stdout_summary
 from grader.gradescope.settings import GradescopeSettings
 from grader.report import Artifact, IntegrityFlag, Report
 from grader.report import TestResult as Item
@@ -50,6 +53,28 @@ def test_visibility_comes_from_the_assignment_file():
     assert "Total" not in results["output"] and "rose from" not in results["output"]
     assert "gd.png, 456 x 264 pixels" in results["output"]
     assert "staff" not in str(results) and "relu.forward#2" not in str(results)
+
+
+def test_stdout_shows_only_what_students_may_see_now():
+    # A course may make stdout visible; hidden and after-due-date tests stay out of it, and
+    # so does the total, which would tell their score.
+    settings = GradescopeSettings.from_table(
+        {"stdout_visibility": "visible", "tests": {"gd.target_probability": "after_due_date"}})
+    results = build_results(_report(), settings, "x", 1.0)
+    printed = stdout_summary(results, seed=7)
+    assert "mlp.relu.forward" in printed
+    assert "gd.target_probability" not in printed and "gd.finite" not in printed
+    assert "total" not in printed and "2 tests not shown here" in printed
+    everything = build_results(replace(_report(), tests=_report().tests[:2]),
+                               GradescopeSettings(), "x", 1.0)
+    assert "total 9.5" in stdout_summary(everything, seed=7)
+
+
+def test_notes_naming_the_students_files_are_fenced():
+    report = _report()
+    report.notes = ["gd.py not found (it holds: [Regrade here](https://phish.example).py)"]
+    output = build_results(report, GradescopeSettings(), "x", 1.0).output
+    assert "Note:\n\n```\ngd.py not found (it holds: [Regrade here]" in output
 
 
 def test_student_text_is_fenced_in_the_markdown_output():
