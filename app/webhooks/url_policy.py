@@ -3,7 +3,7 @@ allowed list, and every address it resolves to must be public: a webhook is a re
 service makes on someone's behalf, and without these checks a callback_url could reach the
 service's own Redis or database on loopback, the private network, or a cloud's metadata
 service (169.254.169.254) and its credentials. Addresses are checked again at each delivery
-and the connection goes to the address checked, so a name that resolves elsewhere later
+and connections go only to the addresses checked, so a name that resolves elsewhere later
 (DNS rebinding) gains nothing."""
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ class RefusedUrl(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """A URL cleared for one delivery, and the address to connect to."""
+    """A URL cleared for one delivery, and the addresses to connect to."""
 
     url: str
     host: str
-    address: str
+    """The URL's host as checked: what Host, TLS's SNI and the certificate check name."""
+    addresses: tuple[str, ...]
+    """Every address the host resolved to, all checked, in the resolver's order of
+    preference: the sender tries them in turn, and connects to no other."""
 
 
 def check_url_shape(url: str, allowed_hosts: Iterable[str]) -> str:
@@ -60,21 +63,63 @@ def resolve_target(url: str, allowed_hosts: Iterable[str],
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        # AI_ADDRCONFIG: no IPv6 addresses on a host that has none of its own to send from.
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_ADDRCONFIG)
     except socket.gaierror as error:
         raise RefusedUrl(f"the webhook host {host!r} does not resolve: {error.strerror}") from None
-    addresses = sorted({info[4][0] for info in infos})
+    addresses = addresses_in_order(infos)
+    check_addresses(host, addresses, allowed_networks)
+    return Target(url, host, addresses)
+
+
+def addresses_in_order(infos: Iterable[tuple]) -> tuple[str, ...]:
+    """The addresses of getaddrinfo's answers, each once, in its order: the system's
+    preference (RFC 6724, /etc/gai.conf), which sorting would throw away."""
+    return tuple(dict.fromkeys(info[4][0] for info in infos))
+
+
+def check_addresses(host: str, addresses: Iterable[str], allowed_networks: Iterable[str]) -> None:
+    """Refuses the host unless every address it has is public or in an allowed network:
+    one internal address among public ones is enough to reach the inside."""
     networks = [ipaddress.ip_network(n, strict=False) for n in allowed_networks]
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if _internal(ip) and not any(ip in network for network in networks):
+        if is_internal(ip) and not any(ip in network for network in networks):
             raise RefusedUrl(f"the webhook host {host!r} resolves to {ip}, an address of "
                              "the service's own network (loopback, private, link-local or "
                              "metadata), which webhooks may not reach")
-    return Target(url, host, addresses[0])
 
 
-def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+"""The well-known NAT64 prefix (RFC 6052): its last 32 bits are the IPv4 address a
+translator on the path connects to, 64:ff9b::a9fe:a9fe being the metadata service."""
+
+REFUSED_IPV6 = tuple(ipaddress.ip_network(n) for n in (
+    "::/96",            # IPv4-compatible (deprecated, RFC 4291): a tunnel to its last 32 bits
+    "64:ff9b:1::/48",   # local-use NAT64 (RFC 8215): where the IPv4 sits depends on the site
+    "2001::/32",        # Teredo (RFC 4380): ends at a NAT mapping no one here can judge
+))
+"""IPv6 prefixes that carry the way to an IPv4 address this module cannot check soundly."""
+
+
+def is_internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a webhook to `ip` would reach a network that is not the public internet,
+    judging also the IPv4 address that an IPv6 one leads to (mapped, NAT64, 6to4)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in REFUSED_IPV6):
+            return True
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return is_internal(embedded)
     return not ip.is_global or ip.is_multicast
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    return None
