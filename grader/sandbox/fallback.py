@@ -35,7 +35,9 @@ from grader.sandbox.errors import SandboxUnavailable
 from grader.sandbox.job import SandboxJob, SandboxResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.policy import HARNESS_DIR
+from grader.sandbox.proctree import ProcMeter
 from grader.sandbox.runner import SandboxProcess, default_policy, rlimits_for, run_in
+from grader.sandbox.supervision import Meter
 from grader.sandbox.workdir import reachable_by
 
 FALLBACK_LAUNCHER = Path(__file__).resolve().parent / "fallback_launcher.py"
@@ -137,10 +139,18 @@ class FallbackProcess(SandboxProcess):
         }
         return [sys.executable, "-I", "-S", str(FALLBACK_LAUNCHER), json.dumps(spec), "--", *command]
 
-    def kill_tree(self, problems: list[str]) -> None:
-        """The tree as under bwrap, then every process of the job's uid: without a PID
-        namespace, a daemonised child of the job is nobody's descendant."""
-        super().kill_tree(problems)
+    def meter(self) -> Meter:
+        """As under bwrap, except that without cgroups every process of the job's uid is
+        counted, in the launcher's tree or not."""
+        if self.cgroup is not None:
+            return super().meter()
+        return ProcMeter(self.process.pid, self.limits, self.uid)
+
+    def kill_tree(self, problems: list[str], survivors: list[str]) -> None:
+        """The tree as under bwrap, then every process of the job's uid, killed by root
+        (fallback_launcher.py --kill-uid): without a PID namespace, a daemonised child of
+        the job may be nobody's descendant."""
+        super().kill_tree(problems, survivors)
         if self.uid is None or self.process is None:
             return
         try:
@@ -148,12 +158,12 @@ class FallbackProcess(SandboxProcess):
                 [sys.executable, "-I", "-S", str(FALLBACK_LAUNCHER), "--kill-uid", str(self.uid)],
                 capture_output=True, timeout=KILL_UID_TIMEOUT_S, env={}, check=False)
         except subprocess.TimeoutExpired:
-            problems.append(f"killing the processes of uid {self.uid} took over "
-                            f"{KILL_UID_TIMEOUT_S} s")
+            survivors.append(f"killing the processes of uid {self.uid} took over "
+                             f"{KILL_UID_TIMEOUT_S} s")
             return
         if completed.returncode != 0:
-            problems.append(f"processes of uid {self.uid} survived the kill: "
-                            f"{completed.stderr.decode('utf-8', 'replace')[:300]}")
+            survivors.append(f"processes of uid {self.uid} survived the kill: "
+                             f"{completed.stderr.decode('utf-8', 'replace')[:300]}")
 
 
 @contextmanager

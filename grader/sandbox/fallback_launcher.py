@@ -4,13 +4,18 @@ It plays bwrap's part for the runner: it stays root and is the job's parent (the
 uid, can neither signal nor trace it), and it writes the same status lines bwrap writes,
 {"child-pid": N} once the job's program is exec'd and {"exit-code": N} when it ends (128 + the
 signal when a signal ended it), so the runner tells "the sandbox failed" from "the job failed"
-exactly as it does under bwrap. The child enters the job's cgroups, a network namespace of its
+exactly as it does under bwrap. It is a child subreaper: with no PID namespace, a daemonised
+(double-forked) process of the job is adopted by the launcher, not by the host's init, so it
+stays in the tree the runner measures. The child enters the job's cgroups, a network namespace of its
 own where the kernel permits it, sets the rlimits, drops to the job's unprivileged uid for
 good, installs the seccomp filter and execs the harness in the job's work dir.
 
     python -I -S fallback_launcher.py SPEC -- PROGRAM ARGS...   run one job
     python -I -S fallback_launcher.py --probe                  {"network": true|false}
     python -I -S fallback_launcher.py --kill-uid UID           SIGKILL every process of UID
+                                                               (as root: the job cannot
+                                                               signal it); exit 1 if any is
+                                                               left after KILL_UID_DEADLINE_S
 
 Stdlib only, no import of the grader package (it runs with -I -S), like launcher.py.
 """
@@ -27,12 +32,14 @@ import time
 
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 BPF_INSTRUCTION_BYTES = 8
-KILL_ROUNDS = 200
-"""kill(-1) rounds at most; a fork in flight can miss one round, RLIMIT_NPROC bounds how many."""
+KILL_UID_DEADLINE_S = 5.0
+"""How long kill_uid keeps looking for processes of the uid; a fork in flight can miss one
+scan, RLIMIT_NPROC bounds how many there can be."""
 KILL_PAUSE_S = 0.005
 SETUP_FAILED = 125
 """Exit status when the launcher itself failed: the runner reports an internal error."""
@@ -99,6 +106,8 @@ def _child(spec: dict, command: list[str], program: bytes, report_fd: int) -> No
 
 def run(spec: dict, command: list[str]) -> int:
     status_fd = spec["status_fd"]
+    # Orphans of the job are adopted here, not by the host's init: they stay in the tree.
+    _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(CHILD_SUBREAPER)")
     for path in spec["cgroup_procs"]:
         # Before the fork: the job and everything it starts are counted and killed as a group.
         with open(path, "w") as handle:
@@ -123,13 +132,22 @@ def run(spec: dict, command: list[str]) -> int:
     with os.fdopen(status_fd, "w") as status:
         status.write(json.dumps({"child-pid": pid}) + "\n")
         status.flush()
-        _, wait_status = os.waitpid(pid, 0)
+        wait_status = _reap_until(pid)
         if os.WIFSIGNALED(wait_status):
             code = 128 + os.WTERMSIG(wait_status)
         else:
             code = os.WEXITSTATUS(wait_status)
         status.write(json.dumps({"exit-code": code}) + "\n")
     return 0
+
+
+def _reap_until(pid: int) -> int:
+    """Wait for `pid`, reaping the adopted orphans that end meanwhile (each zombie would
+    count against the uid's RLIMIT_NPROC); returns pid's wait status."""
+    while True:
+        reaped, wait_status = os.waitpid(-1, 0)
+        if reaped == pid:
+            return wait_status
 
 
 def probe() -> dict:
@@ -145,11 +163,12 @@ def probe() -> dict:
     return {"network": os.WIFEXITED(wait_status) and os.WEXITSTATUS(wait_status) == 0}
 
 
-def processes_of(uid: int) -> list[int]:
-    """Live processes (other than this one) whose real, effective or saved uid is `uid`.
-    Zombies are dead already: a container's init may never reap an orphan's."""
+def processes_of(uid: int, among: list[int] | None = None) -> list[int]:
+    """Live processes (other than this one) whose real, effective or saved uid is `uid`,
+    of all in /proc or of `among`. Zombies are dead already: a container's init may never
+    reap an orphan's."""
     found = []
-    for entry in os.listdir("/proc"):
+    for entry in map(str, among) if among is not None else os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
@@ -166,17 +185,35 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+def _signal_if_of(uid: int, pid: int, signal_number: int) -> None:
+    """Send `signal_number` to `pid` if it is still a process of `uid`: the pidfd pins the
+    process, so a pid reused by another's process after the scan is never signalled."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return  # ended meanwhile
+    try:
+        if pid in processes_of(uid, among=[pid]):
+            signal.pidfd_send_signal(pidfd, signal_number)
+    except OSError:
+        pass  # ended meanwhile
+    finally:
+        os.close(pidfd)
+
+
 def kill_uid(uid: int) -> bool:
-    """SIGKILL every process of `uid`, wherever it went (a daemonised child leaves the tree):
-    kill(-1) sent as that uid reaches exactly its processes. True when none is left (kill(-1)
-    reports success even when it signalled nothing, so /proc is asked)."""
-    drop_privileges(uid, uid)
-    if os.getuid() != uid or os.geteuid() != uid:
-        raise OSError(1, "could not become the job's uid")
-    for _ in range(KILL_ROUNDS):
-        if not processes_of(uid):
+    """SIGKILL every process of `uid`, wherever it went (a daemonised child leaves the tree),
+    sent by root: the job's processes cannot signal the killer, as they could when it ran as
+    their uid. Each is stopped first (a stopped process forks no more), then killed, until
+    /proc shows none or KILL_UID_DEADLINE_S passes. True when none is left."""
+    deadline = time.monotonic() + KILL_UID_DEADLINE_S
+    while time.monotonic() < deadline:
+        pids = processes_of(uid)
+        if not pids:
             return True
-        os.kill(-1, signal.SIGKILL)
+        for signal_number in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                _signal_if_of(uid, pid, signal_number)
         time.sleep(KILL_PAUSE_S)
     return not processes_of(uid)
 

@@ -2,9 +2,12 @@
 (a container without a delegated cgroup). Coarser than a cgroup (polled, and shared pages
 are counted once per process), so the runner uses it only as the fallback and says so.
 
-The tree is everything descended from the bwrap process: a double-forked daemon is adopted
-by the sandbox's own init (pid 1 of its namespace), which is itself a child of bwrap, so it
-stays in the tree.
+The tree is everything descended from the launcher's process. Under bwrap a double-forked
+daemon is adopted by the sandbox's own init (pid 1 of its namespace), a child of bwrap, so
+it stays in the tree. The fallback isolation has no PID namespace: there the launcher is a
+child subreaper (fallback_launcher.py), so orphans are adopted by it instead of the host's
+init, and every process of the job's uid (its own, uids.py) is counted as well, in the tree
+or not.
 """
 
 from __future__ import annotations
@@ -41,8 +44,21 @@ def _stat_fields(pid: int) -> list[str] | None:
     return text[text.rfind(")") + 2:].split()
 
 
-def sample_tree(root_pid: int) -> TreeSample:
-    """The tree under root_pid (included): pids, summed RSS and CPU seconds."""
+def _uid_is(pid: int, uid: int) -> bool:
+    """pid's real, effective or saved uid is `uid` (the job cannot change its uids)."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("Uid:"):
+                    return str(uid) in line.split()[1:4]
+    except OSError:
+        pass
+    return False
+
+
+def sample_tree(root_pid: int, uid: int | None = None) -> TreeSample:
+    """The tree under root_pid (included), and every process of `uid` when given: pids,
+    summed RSS and CPU seconds."""
     children: dict[int, list[int]] = {}
     fields: dict[int, list[str]] = {}
     for name in os.listdir("/proc"):
@@ -54,30 +70,33 @@ def sample_tree(root_pid: int) -> TreeSample:
             continue
         fields[pid] = stat
         children.setdefault(int(stat[1]), []).append(pid)
-    pids, todo = [], [root_pid]
+    pids, todo = set(), [root_pid]
+    if uid is not None:
+        todo += [pid for pid in fields if _uid_is(pid, uid)]
     while todo:
         pid = todo.pop()
-        if pid in fields:
-            pids.append(pid)
+        if pid in fields and pid not in pids:
+            pids.add(pid)
             todo += children.get(pid, [])
     rss_pages = sum(int(fields[pid][21]) for pid in pids)
     # utime + stime (fields 14, 15 of stat; 12, 13 after the name) of live processes;
     # cutime + cstime add the children they have already reaped.
     ticks = sum(int(fields[pid][i]) for pid in pids for i in (11, 12, 13, 14))
     threads = sum(int(fields[pid][17]) for pid in pids)  # num_threads, field 20 of stat
-    return TreeSample(pids=pids, threads=threads, rss_mb=rss_pages * _PAGE_BYTES / 2**20,
+    return TreeSample(pids=sorted(pids), threads=threads, rss_mb=rss_pages * _PAGE_BYTES / 2**20,
                       cpu_time_s=ticks / _TICKS_PER_S)
 
 
 class ProcMeter:
     """A cold job's tree measured by polling /proc (the Meter where cgroups are not
-    writable): peaks are the largest seen in a poll."""
+    writable): peaks are the largest seen in a poll. `uid`: the job's own uid, whose every
+    process is the job's (the fallback isolation, where a process can leave the tree)."""
 
-    def __init__(self, root_pid: int, limits: Limits) -> None:
-        self.root_pid, self.limits = root_pid, limits
+    def __init__(self, root_pid: int, limits: Limits, uid: int | None = None) -> None:
+        self.root_pid, self.limits, self.uid = root_pid, limits, uid
 
     def sample(self, seen: Seen) -> Outcome | None:
-        sample = sample_tree(self.root_pid)
+        sample = sample_tree(self.root_pid, self.uid)
         seen.cpu_time_s = max(seen.cpu_time_s, sample.cpu_time_s)
         seen.peak_memory_mb = max(seen.peak_memory_mb, sample.rss_mb)
         if sample.rss_mb > self.limits.memory_mb:

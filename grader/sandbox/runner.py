@@ -231,7 +231,7 @@ class SandboxProcess:
         """Nothing: bwrap needs no keeping alive."""
 
     def kill(self, seen: Seen) -> None:
-        self.kill_tree(seen.problems)
+        self.kill_tree(seen.problems, seen.survivors)
 
     def report(self, seen: Seen) -> None:
         """bwrap's status lines: {"child-pid": N} once the sandbox was set up, then
@@ -254,11 +254,12 @@ class SandboxProcess:
             self._status.fd = -1
 
     # -- clean up -------------------------------------------------------------------
-    def kill_tree(self, problems: list[str]) -> None:
+    def kill_tree(self, problems: list[str], survivors: list[str]) -> None:
         """Kill everything the job started. SIGKILL to bwrap kills the sandbox's init
         (--die-with-parent), and with it the whole PID namespace; the cgroup sweep is the
         backstop for anything that could have left it. Without cgroups, every process
-        seen in the tree is killed by pid as well."""
+        seen in the tree is killed by pid as well. What could not be killed goes to
+        `survivors`, other faults to `problems`."""
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -271,15 +272,15 @@ class SandboxProcess:
         try:
             self.process.wait(timeout=KILL_WAIT_S)
         except subprocess.TimeoutExpired:
-            problems.append(f"bwrap did not die within {KILL_WAIT_S} s of SIGKILL")
+            survivors.append(f"bwrap did not die within {KILL_WAIT_S} s of SIGKILL")
         if self.cgroup is not None and not self.cgroup.kill_members():
-            problems.append("processes of the job survived the cgroup kill")
+            survivors.append("processes of the job survived the cgroup kill")
 
     def close(self) -> None:
         """Kill whatever is left, then remove the cgroups and the work dir."""
         problems: list[str] = []
         try:
-            self.kill_tree(problems)
+            self.kill_tree(problems, problems)
         finally:
             for problem in problems:
                 log.warning("sandbox: %s", problem)
@@ -327,7 +328,7 @@ def run_in(make: Callable[[Limits], SandboxProcess], job: SandboxJob,
             sandbox.start(sandbox.harness_command(job.harness))
             supervisor = Supervisor(sandbox, limits, sandbox.meter(), sandbox.workdir)
             result = supervisor.run()
-            for problem in supervisor.seen.problems:
+            for problem in supervisor.seen.problems + supervisor.seen.survivors:
                 log.warning("sandbox: %s", problem)
         except (SandboxError, OSError, ValueError) as error:
             workdir = sandbox.workdir.path if sandbox and sandbox.workdir else Path("/nonexistent")

@@ -48,6 +48,9 @@ class Seen:
     peak_memory_mb: float = 0.0
     problems: list[str] = field(default_factory=list)
     """Faults of the sandbox itself noticed on the way (a counter that could not be read)."""
+    survivors: list[str] = field(default_factory=list)
+    """What of the job outlived its kill: the result is INTERNAL, never a grade stored with
+    a process of the job still running (as a warm job's is ZygoteLost)."""
 
 
 class Meter(Protocol):
@@ -168,7 +171,9 @@ class Supervisor:
         seen, started = self.seen, self.started
         exit_code, signal_number = split_exit_status(seen.exit_status)
         outcome = self._classify(exit_code, signal_number)
-        if outcome is Outcome.INTERNAL:
+        if seen.survivors:
+            message = messages.internal("a process of the job survived its kill")
+        elif outcome is Outcome.INTERNAL:
             # The starter's own words stay in stderr (for logs): they name host paths,
             # which are none of the student's business.
             message = messages.internal("the sandbox did not start")
@@ -183,7 +188,7 @@ class Supervisor:
 
     def _classify(self, exit_code: int | None, signal_number: int | None) -> Outcome:
         seen = self.seen
-        if not seen.started:
+        if not seen.started or seen.survivors:
             return Outcome.INTERNAL
         if seen.stopped_for is not None:
             return seen.stopped_for
