@@ -16,13 +16,43 @@ its cases that do not need it (grader/mlp/scoring.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from grader.mlp.items import ITEMS, STREAMS, activation_items, layer_of
 
 GRADS = ("dJdW1", "dJdb1", "dJdW2", "dJdb2")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network a model case builds: n inputs, h hidden units, K outputs, activations f
+    and g, a batch of B."""
+
+    n: int
+    h: int
+    K: int
+    f: str
+    g: str
+    B: int
+    scale: float
+    """The order of magnitude of x (linear cases) or of the pre-activations."""
+    positive: bool = False
+    """f = g = relu with the output layer's pre-activations kept positive (linear cases)."""
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """A loss function called alone on y and y_hat of shape (B, K)."""
+
+    function: str
+    """mse_loss or bce_loss."""
+    B: int
+    K: int
+    labels: str
+    """real (mse_loss), hard or soft (bce_loss)."""
+    scale: float
 
 
 @dataclass
@@ -38,8 +68,8 @@ class Case:
     """float32 arrays handed to the student: x, W1, b1, W2, b2, dJdy_hat or y, y_hat."""
     compare: tuple[str, ...]
     """Outputs that decide this case, e.g. ("dJdb1", "dJdb2")."""
-    config: dict = field(default_factory=dict)
-    """n, h, K, f, g (model cases) or function (loss cases); B is the batch size."""
+    config: ModelConfig | LossConfig
+    """The network (forward and backward cases) or the loss function (loss cases)."""
     model: str = ""
     """Cases with the same model key reuse one MLP object (shows accumulated gradients)."""
     previous: str = ""
@@ -58,10 +88,21 @@ class Case:
     def describe(self) -> str:
         """The configuration in words, for staff (never the values)."""
         c = self.config
-        if self.kind == "loss":
-            return f"{c['function']} y.shape={tuple(self.inputs['y'].shape)} labels={c['labels']}"
-        return (f"f={c['f']} g={c['g']} n={c['n']} h={c['h']} K={c['K']} B={c['B']} "
-                f"scale={c['scale']:.3g} model={self.model}")
+        if isinstance(c, LossConfig):
+            return f"{c.function} y.shape={tuple(self.inputs['y'].shape)} labels={c.labels}"
+        return (f"f={c.f} g={c.g} n={c.n} h={c.h} K={c.K} B={c.B} "
+                f"scale={c.scale:.3g} model={self.model}")
+
+    @property
+    def loss_function(self) -> str | None:
+        """The loss function a loss case calls; None for a model case."""
+        return self.config.function if isinstance(self.config, LossConfig) else None
+
+    @property
+    def model_config(self) -> ModelConfig:
+        """The network of a forward or backward case."""
+        assert isinstance(self.config, ModelConfig), self.case_id
+        return self.config
 
 
 def generate_cases(seed: int, counts: dict[str, int]) -> list[Case]:
@@ -138,8 +179,8 @@ def _linear(rng, pair_rng, item: str, c: int) -> Case:
     return Case(
         case_id=f"{item}.{c}", item=item, kind="forward" if forward else "backward",
         inputs=inputs, compare=("y_hat",) if forward else GRADS,
-        config=dict(n=n, h=h, K=K, f=activation, g=activation, B=B, scale=scale,
-                    positive=positive),
+        config=ModelConfig(n=n, h=h, K=K, f=activation, g=activation, B=B, scale=scale,
+                           positive=positive),
         model=f"{item}.m{pair}", needs=activation_items(activation, item.split(".")[1]))
 
 
@@ -207,7 +248,7 @@ def _activation(rng, pair_rng, item: str, c: int) -> Case:
         needs |= {f"{activation}.forward"}
     return Case(
         case_id=f"{item}.{c}", item=item, kind=direction, inputs=inputs, compare=compare,
-        config=dict(n=size, h=size, K=size, f=f, g=g, B=B, scale=float(10 ** high)),
+        config=ModelConfig(n=size, h=size, K=size, f=f, g=g, B=B, scale=float(10 ** high)),
         model=f"{item}.m{c}", chain=chain, needs=needs)
 
 
@@ -249,7 +290,7 @@ def _loss(rng, pair_rng, item: str, c: int) -> Case:
         case_id=f"{item}.{c}", item=item, kind="loss",
         inputs={"y": _f32(y), "y_hat": _f32(y_hat)},
         compare=("J",) if item.endswith("forward") else ("dJdy_hat",),
-        config=dict(function=function, B=B, K=K, labels=labels, scale=scale))
+        config=LossConfig(function=function, B=B, K=K, labels=labels, scale=scale))
 
 
 def _probabilities(rng, shape) -> np.ndarray:

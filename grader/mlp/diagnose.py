@@ -63,7 +63,7 @@ def diagnose_values(case: Case, name: str, student: np.ndarray, *, reference: np
         return f"{_label(name)} has the wrong sign"
     if name in WEIGHT_GRADS and e.shape[0] == e.shape[1] and matches(e.T):
         return f"grads['{name}'] is transposed: it must have the shape of {WEIGHT_GRADS[name]}"
-    batch = case.config.get("B", 1)
+    batch = case.config.B
     if name in BIAS_GRADS and batch > 1 and matches(e / batch):
         return f"grads['{name}'] is averaged over the batch; the bias gradient is the sum over the batch"
     if previous is not None and name in previous.values and matches(e + previous.values[name]):
@@ -101,7 +101,7 @@ def _loss_mistake(case: Case, name: str, e: np.ndarray, matches) -> str | None:
         return f"{what} is averaged over the batch only; it must be the mean over every element"
     if B > 1 and K > 1 and matches(e * B):
         return f"{what} is averaged over the features only; it must be the mean over every element"
-    if case.config["function"] == "mse_loss" and name == "dJdy_hat":
+    if case.loss_function == "mse_loss" and name == "dJdy_hat":
         if matches(e / 2):
             return "dJdy_hat is missing the factor 2 of the derivative of (y_hat - y)**2"
         if matches(e * 2):
@@ -127,41 +127,41 @@ def _activation_backward(case: Case, name: str, expected: Mapping[str, np.ndarra
                          upstream: np.ndarray | None, wrong: dict) -> np.ndarray:
     """dJdb1/dJdb2 of an identity-weight case with some derivatives replaced: with W = I,
     the bias gradients are the batch sums of dJ/dz1 and dJ/dz3."""
-    c = case.config
+    c = case.model_config
 
     def d(activation, z):
         return wrong[activation](z) if activation in wrong else derivative(activation, z)
 
-    dJdz3 = case.inputs["dJdy_hat"].astype(np.float64) * d(c["g"], expected["z3"])
+    dJdz3 = case.inputs["dJdy_hat"].astype(np.float64) * d(c.g, expected["z3"])
     if name == "dJdb2":
         return dJdz3.sum(axis=0)
     if upstream is not None:  # mixed cases (batch 1): the student's own dJdb2
-        return upstream * d(c["f"], expected["z1"][0])
-    return (dJdz3 * d(c["f"], expected["z1"])).sum(axis=0)
+        return upstream * d(c.f, expected["z1"][0])
+    return (dJdz3 * d(c.f, expected["z1"])).sum(axis=0)
 
 
 def _relu_mistake(case: Case, name: str, student: np.ndarray, e: np.ndarray,
                   expected: Mapping[str, np.ndarray], rtol: float, atol_scale: float,
                   slack) -> str | None:
     """Wrong only where a ReLU's input is at or below 0 (`e`: the value it was held to)."""
-    c = case.config
+    c = case.model_config
     wrong = ~within_tolerance(student, e, rtol, atol_scale, slack)
     if not wrong.any():
         return None
     nonpositive = np.zeros(student.shape, dtype=bool)
     if name == "y_hat" or case.kind == "forward":
-        if c["f"] == "relu":
+        if c.f == "relu":
             nonpositive |= expected["z1"] <= 0
-        if c["g"] == "relu":
+        if c.g == "relu":
             nonpositive |= expected["z3"] <= 0
         if np.all(nonpositive[wrong]):
             return "the ReLU output is wrong where its input is negative (it must be 0 there)"
         return None
     # Backward: a bias gradient sums the batch; an element is suspect when any row's input
     # to a ReLU on its path is at or below 0.
-    if c["f"] == "relu" and name == "dJdb1":
+    if c.f == "relu" and name == "dJdb1":
         nonpositive |= np.any(expected["z1"] <= 0, axis=0)
-    if c["g"] == "relu":
+    if c.g == "relu":
         nonpositive |= np.any(expected["z3"] <= 0, axis=0)
     if np.all(nonpositive[wrong]):
         return "the ReLU derivative is wrong where its input is at or below 0 (it must be 0 there)"

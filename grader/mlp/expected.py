@@ -19,7 +19,7 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from grader.mlp.cases import GRADS, Case
+from grader.mlp.cases import GRADS, Case, ModelConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7: float32's relative rounding step
@@ -77,12 +77,13 @@ def expected_outputs(case: Case, reference) -> CaseExpected:
     # the envelope's pre-activations stay positive too); activation cases have no real sums.
     envelope = {}
     c = case.config
-    if (c.get("f") == "identity" and c.get("g") == "identity") or c.get("positive"):
+    model = c if isinstance(c, ModelConfig) else None
+    if model and ((model.f == "identity" and model.g == "identity") or model.positive):
         envelope = run_reference(case, reference, {k: np.abs(v) for k, v in case.inputs.items()},
                                  torch.float64)
-    cond = bce_slack(case) if c.get("function") == "bce_loss" else {}
+    cond = bce_slack(case) if case.loss_function == "bce_loss" else {}
     alternatives = {}
-    if case.kind == "backward" and c["g"] == "relu" and not c.get("positive"):
+    if case.kind == "backward" and model.g == "relu" and not model.positive:
         # z3 = 0 exactly (relu before relu, identity weights): derivative 0 or 1 both
         # accepted there. Activation cases have W = I, so dJdb2 = sum of dJ/dz3 over the batch.
         upstream = case.inputs["dJdy_hat"].astype(np.float64)
@@ -123,11 +124,11 @@ def run_reference(case: Case, reference, inputs: dict[str, np.ndarray], dtype) -
     """The reference's outputs (as float64 arrays) on `inputs`, computed in `dtype`."""
     t = {name: torch.from_numpy(array).to(dtype) for name, array in inputs.items()}
     if case.kind == "loss":
-        function = getattr(reference, case.config["function"])
+        function = getattr(reference, case.loss_function)
         J, dJdy_hat = function(t["y"], t["y_hat"])
         return {"J": _f64(J), "dJdy_hat": _f64(dJdy_hat)}
-    c = case.config
-    model = reference.MLP(c["n"], c["h"], c["f"], c["h"], c["K"], c["g"])
+    c = case.model_config
+    model = reference.MLP(c.n, c.h, c.f, c.h, c.K, c.g)
     model.parameters = {name: t[name] for name in ("W1", "b1", "W2", "b2")}
     y_hat = model.forward(t["x"])
     out = {"y_hat": _f64(y_hat), "z1": _f64(model.cache["z1"]), "z3": _f64(model.cache["z3"])}

@@ -97,7 +97,7 @@ def run_time_findings(cases: list[Case], outputs: dict[str, CaseOutput]) -> list
         notes = output.record.get("autograd") if output is not None else None
         if not isinstance(notes, list):
             continue
-        unit = case.config.get("function", "") if case.kind == "loss" else "MLP"
+        unit = case.loss_function if case.kind == "loss" else "MLP"
         if unit != "MLP" and unit not in LOSS_ITEMS:
             continue
         for note in notes[:MAX_NOTES]:

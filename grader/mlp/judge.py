@@ -44,7 +44,7 @@ def _judge(case: Case, run: SandboxRun, expected_by_case: dict[str, CaseExpected
     if output is None:
         return verdict.set("error", run.message or "no result came back for this case")
     status = output.record.get("status")
-    where = case.config["function"] + "()" if case.kind == "loss" else _FUNCTION[case.kind]
+    where = f"{case.loss_function}()" if case.kind == "loss" else _FUNCTION[case.kind]
     if status in ("timeout", "raised"):
         where = _call_name(output.record.get("call"), where)
     if status == "timeout":
@@ -64,7 +64,7 @@ def _judge(case: Case, run: SandboxRun, expected_by_case: dict[str, CaseExpected
         if case.chain == "f" and name == "dJdb1":
             upstream = _chain_upstream(output, expected)
             target = replace(target, value=upstream * diagnose.derivative(
-                case.config["f"], expected.values["z1"][0]))
+                case.model_config.f, expected.values["z1"][0]))
         description = from_sandbox(described.get(name), 200) if isinstance(described, dict) \
             and described.get(name) else None
         if name in output.rejected:
@@ -99,8 +99,8 @@ def _judge(case: Case, run: SandboxRun, expected_by_case: dict[str, CaseExpected
 # What a backward() that divides every gradient by some count divides by (the loss then
 # returns the gradient of the sum): message wording -> the count in a case.
 _DIVISORS = {
-    "the batch size": lambda c: c["B"],
-    "the number of elements of dJdy_hat": lambda c: c["B"] * c["K"],
+    "the batch size": lambda c: c.B,
+    "the number of elements of dJdy_hat": lambda c: c.B * c.K,
 }
 _KEPT_BATCH_AXIS = "kept with the batch axis"
 

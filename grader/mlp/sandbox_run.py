@@ -7,7 +7,7 @@ expected values never do. A sandbox that fails itself raises GraderFault: never 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -44,8 +44,8 @@ def build_job_files(source: str, cases: list[Case], settings: Settings) -> dict[
             arrays[member] = array
             names[name] = member
         job_cases.append({"id": case.case_id, "kind": case.kind, "inputs": names,
-                          "model": case.model, "config": case.config,
-                          "function": case.config.get("function")})
+                          "model": case.model, "config": asdict(case.config),
+                          "function": case.loss_function})
     job = {"module": "mlp", "case_time_s": settings.case_time_s, "cases": job_cases}
     return {"submission/mlp.py": source.encode("utf-8"), "in/job.json": json.dumps(job).encode(),
             INPUTS_FILE: inputs_npz(arrays)}

@@ -43,23 +43,23 @@ def test_inputs_are_float32_and_cases_sharing_a_model_share_its_shape(settings):
 def test_coverage_over_a_few_seeds(settings):
     cases = [case for seed in range(5) for case in generate_cases(seed, settings.counts)]
     model_cases = [c for c in cases if c.kind != "loss"]
-    assert {(c.config["f"], c.config["g"]) for c in model_cases} == set(
+    assert {(c.config.f, c.config.g) for c in model_cases} == set(
         itertools.product(("relu", "sigmoid", "identity"), repeat=2))
     linear = [c for c in model_cases if c.item.startswith("linear")]
-    assert any(c.config["B"] == 1 for c in linear) and any(c.config["B"] > 1 for c in linear)
-    assert any(c.config["n"] == c.config["h"] == c.config["K"] == 1 for c in linear)
-    assert any(c.config["h"] >= 32 for c in linear) and any(c.config["n"] >= 32 for c in linear)
+    assert any(c.config.B == 1 for c in linear) and any(c.config.B > 1 for c in linear)
+    assert any(c.config.n == c.config.h == c.config.K == 1 for c in linear)
+    assert any(c.config.h >= 32 for c in linear) and any(c.config.n >= 32 for c in linear)
     activation_backward = [c for c in model_cases
                            if c.item.endswith(("relu.backward", "sigmoid.backward", "identity.backward"))]
     # batches of 1 (where mixed cases judge dJdb1 = dJdb2 * f'(z1)) and larger ones (where a
     # derivative taken from the wrong row shows); mixed cases always batch 1
-    assert {c.config["B"] == 1 for c in activation_backward} == {True, False}
-    assert all(c.config["B"] == 1 for c in activation_backward if c.chain)
+    assert {c.config.B == 1 for c in activation_backward} == {True, False}
+    assert all(c.config.B == 1 for c in activation_backward if c.chain)
     # linear items judged without identity too: relu, the output layer's pre-activations
     # positive (g acts as the identity), the hidden ones of both signs (so a weight gradient
     # taken from z1 instead of relu(z1) shows)
-    positive = [c for c in linear if c.config.get("positive")]
-    assert positive and all(c.config["f"] == c.config["g"] == "relu" for c in positive)
+    positive = [c for c in linear if c.config.positive]
+    assert positive and all(c.config.f == c.config.g == "relu" for c in positive)
     hidden_signs = set()
     for case in positive:
         i = {k: v.astype(np.float64) for k, v in case.inputs.items()}
@@ -77,10 +77,10 @@ def test_coverage_over_a_few_seeds(settings):
     assert np.max(np.abs(sigmoid_x)) > 17  # float32 sigmoid(17) rounds to 1
     losses = [c for c in cases if c.kind == "loss"]
     assert {c.inputs["y"].shape for c in losses} >= {(1, 1)}
-    bce = np.concatenate([c.inputs["y_hat"].ravel() for c in losses if c.config["function"] == "bce_loss"])
+    bce = np.concatenate([c.inputs["y_hat"].ravel() for c in losses if c.config.function == "bce_loss"])
     # near 0 and 1, but no nearer than 1e-4: closer, float32 alone moves correct formulas
     assert np.all((bce >= 0.9e-4) & (bce <= 1 - 0.9e-4)) and bce.min() < 1e-3 and bce.max() > 1 - 1e-3
-    labels = {c.config["labels"] for c in losses if c.config["function"] == "bce_loss"}
+    labels = {c.config.labels for c in losses if c.config.function == "bce_loss"}
     assert labels == {"hard", "soft"}
 
 

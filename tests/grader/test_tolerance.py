@@ -22,13 +22,13 @@ def _run_autograd(case, dtype):
     """A correct answer computed independently of the reference: torch autograd in `dtype`."""
     t = {name: torch.from_numpy(array).to(dtype).requires_grad_() for name, array in case.inputs.items()}
     if case.kind == "loss":
-        loss = F.mse_loss if case.config["function"] == "mse_loss" else F.binary_cross_entropy
+        loss = F.mse_loss if case.loss_function == "mse_loss" else F.binary_cross_entropy
         J = loss(t["y_hat"], t["y"].detach())
         J.backward()
         return {"J": J, "dJdy_hat": t["y_hat"].grad}
     c = case.config
-    z3 = F.linear(ACTIVATIONS[c["f"]](F.linear(t["x"], t["W1"], t["b1"])), t["W2"], t["b2"])
-    y_hat = ACTIVATIONS[c["g"]](z3)
+    z3 = F.linear(ACTIVATIONS[c.f](F.linear(t["x"], t["W1"], t["b1"])), t["W2"], t["b2"])
+    y_hat = ACTIVATIONS[c.g](z3)
     out = {"y_hat": y_hat}
     if case.kind == "backward":
         y_hat.backward(t["dJdy_hat"].detach())
@@ -110,7 +110,7 @@ def test_equivalent_float32_bce_formulas_all_pass(settings, formula):
     failures = []
     for seed in range(60):
         for case in generate_cases(seed, settings.counts):
-            if case.config.get("function") != "bce_loss" or output not in case.compare:
+            if case.loss_function != "bce_loss" or output not in case.compare:
                 continue
             y, p = (torch.from_numpy(case.inputs[k]) for k in ("y", "y_hat"))
             student = function(y, p).numpy().astype(np.float64)
