@@ -47,6 +47,10 @@ def check_url_shape(url: str, allowed_hosts: Iterable[str]) -> str:
     if parts.username or parts.password:
         raise RefusedUrl("the webhook URL must not carry a user name or password")
     host = parts.hostname.lower().rstrip(".")
+    try:
+        host.encode("idna")  # what the resolver does with it; a label over 63 characters fails
+    except UnicodeError:
+        raise RefusedUrl(f"the webhook host {host[:80]!r} is not a valid host name") from None
     allowed = [h.lower().strip("[]").rstrip(".") for h in allowed_hosts]
     if not any(host == h or (h.startswith("*.") and host.endswith(h[1:])) for h in allowed):
         listed = ", ".join(allowed) if allowed else "none"

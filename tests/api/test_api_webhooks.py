@@ -244,6 +244,7 @@ def test_refused_urls_are_answered_at_upload_and_nothing_is_stored(make_client, 
         "http://user:secret@127.0.0.1/hook": "user name or password",
         "http://127.0.0.1:port/hook": "cannot be read",
         "http://nowhere.example.edu/hook": "does not resolve",
+        f"http://{'a' * 64}.example.edu/hook": "is not a valid host name",
     }
     for url, reason in refusals.items():
         refused = upload(api, users["robot"], {"mlp": SOURCE}, user="alice", callback_url=url)
