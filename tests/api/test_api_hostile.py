@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import http.client
 import json
+import select
 import os
 import signal
 import socket
@@ -44,6 +45,11 @@ class Server:
 
     def rss_bytes(self) -> int:
         return psutil.Process(self.process.pid).memory_info().rss
+
+    def accepted(self) -> int:
+        """Client connections the server has taken (accepted, not only queued)."""
+        return sum(1 for c in psutil.Process(self.process.pid).net_connections(kind="tcp")
+                   if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == self.port)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -137,7 +143,8 @@ def test_slow_uploads_leave_the_api_to_everyone_else(serve_command, users):
             sock.sendall(upload_head(users["alice"], "Content-Length: 103")
                          + b"--b\r\nContent-Disposi")  # 20 bytes
             slow.append(sock)
-        time.sleep(0.5)  # each is authenticated and waits for the rest of its body
+        wait_until(lambda: server.accepted() >= 16, 10, interval_s=0.1,
+                   what="the server to take the 16 slow uploads")
         started = time.monotonic()
         with httpx.Client(base_url=server.base, timeout=5) as client:
             health = client.get("/healthz")
@@ -269,7 +276,8 @@ def test_megabyte_headers_are_cut_off_without_growing_the_server(serve_command, 
             sock = connect(server.port)
             send_all(sock, head + b"a" * 1024 * 1024)
             socks.append(sock)
-        time.sleep(0.5)
+        wait_until(lambda: len(select.select(socks, [], [], 0)[0]) == len(socks), 10,
+                   interval_s=0.1, what="the server to answer (or close) every connection")
         grown_mb = (server.rss_bytes() - before) / 2**20
         assert grown_mb < 8, f"server grew by {grown_mb:.1f} MB"
         for sock in socks:
