@@ -4,12 +4,15 @@ trusted side after the run, cleaned of anything but plain files and directories,
 Preferred: a tmpfs of `workdir_mb` mounted on the host dir (the kernel refuses writes past
 it with ENOSPC, and its pages count against the job's memory cgroup). Where mounting is not
 allowed (a container without CAP_SYS_ADMIN), a plain directory whose size the runner polls,
-with RLIMIT_FSIZE bounding each file in between polls.
+with RLIMIT_FSIZE bounding each file in between polls; there each file and directory is
+charged INODE_CHARGE_BYTES, so a flood of empty files hits the limit where the tmpfs would
+run out of inodes.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import shutil
 import stat
@@ -30,6 +33,9 @@ _libc = ctypes.CDLL(None, use_errno=True)
 INODES_PER_MB = 64
 """Files the job may create per MB of work dir (256 MB: 16384 files). Bounds the tree the
 trusted side walks afterwards, and empty files, which take no blocks, cannot fill memory."""
+INODE_CHARGE_BYTES = 2**20 // INODES_PER_MB
+"""What each file or directory costs in a plain directory (16 KB): an empty file takes no
+blocks, yet a million of them fill the host's inode table and slow every walk of the tree."""
 
 
 def _tmpfs_mount(path: Path, size_mb: int, uid: int, gid: int) -> bool:
@@ -104,18 +110,23 @@ class WorkDir:
         out.mkdir(mode=0o755, exist_ok=True)
         os.chown(out, uid, gid)
 
-    def used_mb(self) -> float:
-        """MB written so far (for the plain-directory fallback, a walk of the tree)."""
+    def used_mb(self, stop_above_mb: float = math.inf) -> float:
+        """MB written so far. For the plain-directory fallback, a walk of the tree charging
+        each entry its blocks plus INODE_CHARGE_BYTES; it stops once past `stop_above_mb`
+        (the limit: the job is over it, however much more there is)."""
         if self.is_tmpfs:
             info = os.statvfs(self.path)
             return (info.f_blocks - info.f_bfree) * info.f_frsize / 2**20
-        total = 0
-        for folder, _, names in os.walk(self.path):
-            for name in names:
+        total, stop_above = 0, stop_above_mb * 2**20
+        for folder, dirnames, names in os.walk(self.path):
+            for name in names + dirnames:
                 try:
                     total += os.lstat(os.path.join(folder, name)).st_blocks * 512
                 except OSError:
                     pass
+                total += INODE_CHARGE_BYTES
+            if total > stop_above:
+                break
         return total / 2**20
 
     def is_full(self) -> bool:

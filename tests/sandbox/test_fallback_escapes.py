@@ -1,6 +1,7 @@
 """The fallback isolation without cgroups (Gradescope's container) against a job that leaves
 its launcher's tree: no PID namespace adopts a double-forked process there, so only the
-launcher as subreaper and the job's uid keep it measured and killed.
+launcher as subreaper and the job's uid keep it measured and killed. And the plain work dir
+(no tmpfs: no CAP_SYS_ADMIN there) against a flood of empty files.
 
 Each job runs in a child interpreter of the system's Python with this checkout on PYTHONPATH,
 as the bundle runs it: the fallback refuses an interpreter the job's uid cannot reach (this
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.workdir import reachable_by
+from grader.sandbox.workdir import INODES_PER_MB, WorkDir, reachable_by
 from tests.support.paths import REPO_ROOT
 from tests.support.probes import NAME_ITSELF
 
@@ -105,3 +106,15 @@ def test_a_job_cannot_kill_its_killer(token: str) -> None:
     report = _run_fallback(token[-15:], DAEMON.format(body=body, parent="time.sleep(30)\n"))
     assert report["alive_at_result"] == [] and report["alive_after"] == [], report
     assert report["outcome"] != "internal", report
+
+
+def test_empty_files_fill_a_plain_work_dir(tmp_path: Path) -> None:
+    # Empty files take no blocks: a plain directory (where no tmpfs can be mounted) measured
+    # by blocks alone never reached its limit, however many millions a job created.
+    size_mb = 4
+    workdir = WorkDir(root=tmp_path, path=tmp_path / "work", size_mb=size_mb, is_tmpfs=False)
+    (workdir.path / "many").mkdir(parents=True)
+    for index in range(size_mb * INODES_PER_MB + 1):
+        (workdir.path / "many" / str(index)).touch()
+    assert workdir.used_mb() > size_mb
+    assert workdir.is_full()
