@@ -1,6 +1,7 @@
 """Docker on a machine with no image registry, for the checks that run containers
-(scripts/compose-check, scripts/gradescope-check): installs and starts Docker where missing and
-makes the local base images from Debian's packages. Stdlib only (it runs before any venv)."""
+(scripts/compose-check, scripts/gradescope-check): installs and starts Docker where missing,
+makes the local base images from Debian's packages, and fetches Compose v2 where the system
+packages only 1.29. Stdlib only (it runs before any venv)."""
 
 from __future__ import annotations
 
