@@ -1,6 +1,8 @@
 """Measuring a job's process tree from /proc, for machines where cgroups are not writable
-(a container without a delegated cgroup). Coarser than a cgroup (polled, and shared pages
-are counted once per process), so the runner uses it only as the fallback and says so.
+(a container without a delegated cgroup). Coarser than a cgroup (polled), so the runner uses
+it only as the fallback and says so. Memory is the processes' summed RSS, which counts a page
+they share (a fork's copy of torch) once per process: only when that sum is over the limit
+are their proportional shares (PSS) read, which cost milliseconds a process, and judged.
 
 The tree is everything descended from the launcher's process. Under bwrap a double-forked
 daemon is adopted by the sandbox's own init (pid 1 of its namespace), a child of bwrap, so
@@ -87,6 +89,22 @@ def sample_tree(root_pid: int, uid: int | None = None) -> TreeSample:
                       cpu_time_s=ticks / _TICKS_PER_S)
 
 
+def proportional_mb(pids: list[int], summed_rss_mb: float) -> float:
+    """The processes' memory with each shared page split among its sharers (PSS); the
+    summed RSS when a process's shares cannot be read (another uid's, without privilege)."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total_kb += next((int(line.split()[1]) for line in handle
+                                  if line.startswith("Pss:")), 0)
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # gone since the sample: it holds nothing now
+        except OSError:
+            return summed_rss_mb
+    return total_kb / 1024
+
+
 class ProcMeter:
     """A cold job's tree measured by polling /proc (the Meter where cgroups are not
     writable): peaks are the largest seen in a poll. `uid`: the job's own uid, whose every
@@ -98,8 +116,11 @@ class ProcMeter:
     def sample(self, seen: Seen) -> Outcome | None:
         sample = sample_tree(self.root_pid, self.uid)
         seen.cpu_time_s = max(seen.cpu_time_s, sample.cpu_time_s)
-        seen.peak_memory_mb = max(seen.peak_memory_mb, sample.rss_mb)
-        if sample.rss_mb > self.limits.memory_mb:
+        memory_mb = sample.rss_mb
+        if memory_mb > self.limits.memory_mb and len(sample.pids) > 1:
+            memory_mb = proportional_mb(sample.pids, memory_mb)
+        seen.peak_memory_mb = max(seen.peak_memory_mb, memory_mb)
+        if memory_mb > self.limits.memory_mb:
             return Outcome.MEMORY
         # RLIMIT_NPROC refuses the fork itself; its count includes bwrap and the sandbox's
         # init (host uid nobody too), so the job tops out 2 below it.

@@ -108,6 +108,25 @@ def test_a_job_cannot_kill_its_killer(token: str) -> None:
     assert report["outcome"] != "internal", report
 
 
+def test_pages_that_forks_share_count_once(token: str) -> None:
+    # Six forks of a process holding 120 MB: summed RSS (840 MB) is over the 200 MB limit,
+    # but they share those pages: the job holds about 130 MB and is not stopped.
+    code = ("import os, time\n"
+            "held = b'x' * (120 * 2**20)\n"
+            "children = []\n"
+            "for _ in range(6):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        time.sleep(3)\n"
+            "        os._exit(0)\n"
+            "    children.append(pid)\n"
+            "for pid in children:\n"
+            "    os.waitpid(pid, 0)\n")
+    report = _run_fallback(token[-15:], code)
+    assert report["outcome"] == "ok", report
+    assert 100 < report["peak_memory_mb"] < 200, report
+
+
 def test_empty_files_fill_a_plain_work_dir(tmp_path: Path) -> None:
     # Empty files take no blocks: a plain directory (where no tmpfs can be mounted) measured
     # by blocks alone never reached its limit, however many millions a job created.
