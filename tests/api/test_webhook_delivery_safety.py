@@ -8,7 +8,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from app.webhooks.sender import AttemptResult, host_header, post
 from app.webhooks.url_policy import RefusedUrl, Target, addresses_in_order, resolve_target
 from grader import report as reports
 from tests.support.loopback import free_port
+from tests.support.webhook_receiver import Receiver
 
 TIMEOUT_S = 1.0
 LATE_S = 1.0
@@ -31,35 +31,6 @@ DRIBBLE_EVERY_S = 0.2
 DRIBBLE_FOR_S = 8.0
 """How long a dribbling receiver keeps it up: a sender without a deadline for the whole
 attempt takes this long, far past the timeout, and the test still ends."""
-
-
-class Receiver:
-    """Answers every POST 200 "ok" and keeps the Host header of each."""
-
-    def __init__(self, address: str = "127.0.0.1") -> None:
-        self.hosts: list[str] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.hosts.append(self.headers["Host"])
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((address, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class DribblingReceiver:
@@ -151,7 +122,7 @@ def test_the_sender_tries_each_checked_address_in_order_until_one_connects():
     finally:
         receiver.close()
     assert (result.status, result.body, result.error) == (200, "ok", None)
-    assert receiver.hosts == [f"receiver.test:{receiver.port}"]
+    assert [r.headers["Host"] for r in receiver.received] == [f"receiver.test:{receiver.port}"]
 
 
 def test_when_no_address_connects_the_attempt_says_which_failed_and_is_retried():
@@ -202,7 +173,7 @@ def test_host_header_brackets_an_ipv6_literal():
 def test_a_request_to_an_ipv6_literal_names_it_in_brackets(receiver):
     attempt(Target(f"http://[2001:db8::1]:{receiver.port}/hook", "2001:db8::1",
                    ("127.0.0.1",)))
-    assert receiver.hosts == [f"[2001:db8::1]:{receiver.port}"]
+    assert [r.headers["Host"] for r in receiver.received] == [f"[2001:db8::1]:{receiver.port}"]
 
 
 # The timeout bounds the whole attempt, not each read.
